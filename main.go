@@ -1,0 +1,50 @@
+// Command terraform-provider-pve serves the pve Terraform provider and, as the
+// `simulate` subcommand, a Proxmox VE lookalike for tests, demos and CI.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/lxctm/terraform-provider-pve/internal/provider"
+)
+
+// version is overwritten at release time through -ldflags "-X main.version=…".
+var version = "dev"
+
+// providerAddress is the registry address Terraform knows the provider by.
+const providerAddress = "registry.terraform.io/lxctm/pve"
+
+func main() {
+	if len(os.Args) > 1 {
+		if run, ok := subcommands[os.Args[1]]; ok {
+			os.Exit(run(os.Args[2:]))
+		}
+	}
+
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address: providerAddress,
+		Debug:   debug,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// subcommands are the non-provider modes of the binary, keyed by their first
+// argument; each returns the process exit status.
+var subcommands = map[string]func(args []string) int{
+	"version": func([]string) int {
+		fmt.Println(version)
+		return 0
+	},
+}
