@@ -1,0 +1,102 @@
+// Package backend defines what runs the containers the simulated Proxmox VE
+// API describes. The API layer owns configs, locks and tasks; a Backend owns
+// the containers themselves: the in-memory backend (no root needed, exec
+// answered by a test hook) or real LXC containers on a private bridge.
+package backend
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Backend materialises simulated containers. Calls for one VMID are
+// serialised by the API layer; calls for different VMIDs may run
+// concurrently. Methods must honour ctx.
+type Backend interface {
+	// Name is the backend's --backend value ("memory", "lxc").
+	Name() string
+
+	// PrepareImage makes the OS image for an appliance template
+	// (e.g. "debian-12-standard_12.7-1_amd64.tar.zst") available at path,
+	// the storage file of the vztmpl volume an aplinfo download creates.
+	// log receives task-log lines.
+	PrepareImage(ctx context.Context, appliance, path string, log func(string)) error
+
+	// Create builds the container's root filesystem from spec.ImagePath
+	// and its runtime configuration. It does not start it.
+	Create(ctx context.Context, spec ContainerSpec, log func(string)) error
+
+	// Update applies a changed spec (network, limits, hostname) to an
+	// existing container; a running container picks up what it can.
+	Update(ctx context.Context, spec ContainerSpec) error
+
+	// Start boots the container.
+	Start(ctx context.Context, vmid int) error
+
+	// Stop halts the container: a clean shutdown, or an immediate kill
+	// when force is true.
+	Stop(ctx context.Context, vmid int, force bool) error
+
+	// Destroy removes the container and everything the backend made for it.
+	// Destroying an unknown VMID is not an error.
+	Destroy(ctx context.Context, vmid int) error
+
+	// Clone creates dst's root filesystem as a copy of src's.
+	Clone(ctx context.Context, src int, dst ContainerSpec, log func(string)) error
+
+	// Exec runs argv inside a running container as root, wiring stdin,
+	// stdout and stderr through, and returns the command's own exit status.
+	Exec(ctx context.Context, vmid int, argv []string, stdin io.Reader, stdout, stderr io.Writer) (exitCode int, err error)
+
+	// Interfaces reports the running container's network interfaces,
+	// loopback included.
+	Interfaces(ctx context.Context, vmid int) ([]Interface, error)
+
+	// Close stops and removes everything the backend created.
+	Close() error
+}
+
+// ContainerSpec is what a backend needs to know about a container; the API
+// layer derives it from the container's config.
+type ContainerSpec struct {
+	VMID         int
+	Node         string
+	Hostname     string
+	ImagePath    string // the vztmpl volume's file; empty for clones
+	Unprivileged bool
+	MemoryMiB    int
+	SwapMiB      int
+	Cores        int
+	RootfsBytes  int64
+	Nameserver   string
+	Searchdomain string
+	Networks     []Network
+	// Features are PVE's feature flags (nesting, keyctl, fuse, mknod, mount).
+	Features map[string]string
+}
+
+// Network is one netN entry of a container config.
+type Network struct {
+	Index  int    // N of netN
+	Name   string // interface name inside the container, e.g. eth0
+	Bridge string
+	HWAddr string
+	IP     string // "dhcp", "manual", "" or an IPv4 CIDR
+	GW     string
+	IP6    string
+	GW6    string
+	MTU    int
+}
+
+// Interface is one entry of GET /nodes/{node}/lxc/{vmid}/interfaces.
+type Interface struct {
+	Name   string
+	HWAddr string
+	Inet   string // IPv4 CIDR, empty when none
+	Inet6  string // IPv6 CIDR, empty when none
+}
+
+// ErrExecUnavailable is returned by backends that cannot run commands,
+// e.g. the memory backend without a test hook.
+var ErrExecUnavailable = errors.New("running commands inside containers needs the lxc backend (simulate --backend lxc); the memory backend only answers exec through a test hook")
