@@ -10,9 +10,11 @@ import (
 	"io"
 )
 
-// Backend materialises simulated containers. Calls for one VMID are
-// serialised by the API layer; calls for different VMIDs may run
-// concurrently. Methods must honour ctx.
+// Backend materialises simulated containers. Lifecycle calls (Create,
+// Update, Start, Stop, Destroy, Clone) for one VMID are serialised by the
+// API layer; Exec and Interfaces may run concurrently with anything (a
+// provisioning script runs for minutes while the API is polled), and calls
+// for different VMIDs may run concurrently. Methods must honour ctx.
 type Backend interface {
 	// Name is the backend's --backend value ("memory", "lxc").
 	Name() string
