@@ -1,0 +1,52 @@
+package pveschema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"regexp"
+	"testing"
+)
+
+// TestEmbeddedSchemaMatchesProvenance keeps the embedded file byte-identical
+// to the one SOURCE.md describes.
+func TestEmbeddedSchemaMatchesProvenance(t *testing.T) {
+	sum := sha256.Sum256(schemaJSON)
+	got := hex.EncodeToString(sum[:])
+	source, err := os.ReadFile("SOURCE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := regexp.MustCompile("lxc-subset.json(?s:.*?)sha256\\s+`([0-9a-f]{64})`").FindSubmatch(source)
+	if want == nil {
+		t.Fatal("SOURCE.md has no sha256 for lxc-subset.json")
+	}
+	if got != string(want[1]) {
+		t.Errorf("embedded lxc-subset.json sha256 = %s, SOURCE.md says %s", got, want[1])
+	}
+	if got != "74769cdb80a5f84d174ae343245dda6f5cb2503e730dfeef817a86b286b980ea" {
+		t.Errorf("embedded lxc-subset.json sha256 = %s, not the shared schema", got)
+	}
+}
+
+// TestDefaultParsesEmbeddedSchema covers the parse Default relies on: every
+// path and method of the subset, no format or pattern left unresolved.
+func TestDefaultParsesEmbeddedSchema(t *testing.T) {
+	api, err := Parse(schemaJSON)
+	if err != nil {
+		t.Fatalf("Parse(embedded schema): %v", err)
+	}
+	if n := len(api.Methods()); n != 62 {
+		t.Errorf("methods = %d, want the subset's 62", n)
+	}
+	paths := map[string]bool{}
+	for _, m := range api.Methods() {
+		paths[m.Path] = true
+	}
+	if len(paths) != 47 {
+		t.Errorf("paths with methods = %d, want 47", len(paths))
+	}
+	if Default() != Default() {
+		t.Error("Default must parse once and return the same API")
+	}
+}
