@@ -1,0 +1,196 @@
+package templatedir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Options narrow a discovery.
+type Options struct {
+	// Names limits discovery to these template names; empty means all.
+	Names []string
+}
+
+// Result is what Discover found.
+type Result struct {
+	// Templates are sorted by name; invalid ones are included (see
+	// Template.Valid) so the caller can fail or skip them.
+	Templates []*Template
+	// Warnings are about entries of the discovery root that are not
+	// templates but look like they might be (e.g. a symlink leading out of
+	// the root, which is never followed).
+	Warnings []Problem
+	// Missing lists Options.Names that name no template, sorted.
+	Missing []string
+}
+
+// Discover parses every template directory directly under root, an OS
+// directory: each non-hidden subdirectory containing template.conf is a
+// template named after the directory. All reads go through an os.Root
+// opened at root, so nothing outside root is ever read, and symlinks are
+// resolved by this package so that one leading out of its template
+// directory is reported instead of followed. Templates are parsed in
+// parallel; the result does not depend on scheduling. The error is for a
+// root that cannot be read at all; problems in templates are in the result.
+func Discover(root string, opts Options) (*Result, error) {
+	realRoot, fsys, closeRoot, err := openRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("template discovery: %w", err)
+	}
+	defer closeRoot()
+
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("template discovery: reading %s: %s", root, pathErrorText(err))
+	}
+	wanted := map[string]bool{}
+	for _, n := range opts.Names {
+		wanted[n] = true
+	}
+	var candidates []fs.DirEntry
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || (len(wanted) > 0 && !wanted[name]) {
+			continue
+		}
+		if e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+			candidates = append(candidates, e)
+		}
+	}
+
+	type outcome struct {
+		tpl     *Template
+		warning *Problem
+	}
+	outcomes := make([]outcome, len(candidates))
+	parallelFor(len(candidates), func(i int) {
+		outcomes[i].tpl, outcomes[i].warning = discoverOne(fsys, realRoot, candidates[i])
+	})
+
+	res := &Result{Templates: []*Template{}}
+	found := map[string]bool{}
+	for _, o := range outcomes {
+		if o.warning != nil {
+			res.Warnings = append(res.Warnings, *o.warning)
+		}
+		if o.tpl != nil {
+			res.Templates = append(res.Templates, o.tpl)
+			found[o.tpl.Name] = true
+		}
+	}
+	for n := range wanted {
+		if !found[n] {
+			res.Missing = append(res.Missing, n)
+		}
+	}
+	slices.Sort(res.Missing)
+	return res, nil
+}
+
+// LoadTemplate parses a single template directory on disk (e.g. the
+// source_dir of pve_lxc_template). Reads are confined to dir itself;
+// problems name files as "<dir name>/…", as Discover does.
+func LoadTemplate(dir string) (*Template, error) {
+	realDir, fsys, closeRoot, err := openRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading template: %w", err)
+	}
+	defer closeRoot()
+	name := filepath.Base(filepath.Clean(dir))
+	t := &tree{fsys: fsys, absRoot: realDir, dir: ".", root: node{display: name, path: ".", mode: fs.ModeDir}}
+	return parseTemplate(t, name), nil
+}
+
+// ParseTemplate parses the template directory dir (a slash-separated path
+// inside fsys, not "."), named after its last element. Symlinks are
+// resolved inside fsys (fsys must implement fs.ReadLinkFS for them to be
+// checked, as os.DirFS, os.Root.FS and fstest.MapFS do); absolute symlink
+// targets are never followed. Problems name files as "<dir>/…".
+func ParseTemplate(fsys fs.FS, dir string) *Template {
+	name := path.Base(dir)
+	t := &tree{fsys: fsys, root: node{display: dir, path: dir, mode: fs.ModeDir}}
+	if !fs.ValidPath(dir) || dir == "." {
+		tpl := &Template{Name: name}
+		tpl.errorf(dir, 0, "not a template directory path inside the file system")
+		return tpl
+	}
+	resolved, err := resolveLinks(fsys, "", dir)
+	if err != nil {
+		tpl := &Template{Name: name}
+		tpl.errorf(dir, 0, "cannot open template directory: %s", pathErrorText(err))
+		return tpl
+	}
+	t.dir, t.root.path = resolved, resolved
+	return parseTemplate(t, name)
+}
+
+// discoverOne parses one candidate entry of the root, or returns nil when
+// it is not a template.
+func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, *Problem) {
+	name := e.Name()
+	dir := name
+	if e.Type()&fs.ModeSymlink != 0 {
+		resolved, err := resolveLinks(fsys, realRoot, name)
+		switch {
+		case errors.Is(err, errOutside):
+			target, _ := fs.ReadLink(fsys, name)
+			return nil, &Problem{File: name, Message: fmt.Sprintf("ignored: symlink to %s leads outside the discovery root and is not followed", excerpt(target))}
+		case err != nil:
+			return nil, nil // broken or unreadable link: not a template
+		}
+		if fi, err := fs.Stat(fsys, resolved); err != nil || !fi.IsDir() {
+			return nil, nil
+		}
+		dir = resolved
+	}
+	if _, err := fs.Lstat(fsys, path.Join(dir, confFile)); err != nil {
+		return nil, nil // no template.conf: not a template
+	}
+	t := &tree{fsys: fsys, absRoot: realRoot, dir: dir, root: node{display: strings.ToValidUTF8(name, "\uFFFD"), path: dir, mode: fs.ModeDir}}
+	tpl := parseTemplate(t, strings.ToValidUTF8(name, "\uFFFD"))
+	if name != tpl.Name {
+		tpl.errorf(tpl.Name, 0, "directory name is not valid UTF-8")
+	}
+	return tpl, nil
+}
+
+// openRoot opens dir as an os.Root and returns its real path (symlinks
+// resolved, for mapping absolute symlink targets) and its fs.FS.
+func openRoot(dir string) (string, fs.FS, func(), error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	realDir, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	r, err := os.OpenRoot(realDir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return filepath.ToSlash(realDir), r.FS(), func() { _ = r.Close() }, nil
+}
+
+// parallelFor runs fn(0..n-1) on a bounded pool of GOMAXPROCS workers.
+func parallelFor(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
+				fn(j)
+			}
+		})
+	}
+	wg.Wait()
+}

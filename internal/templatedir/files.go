@@ -1,0 +1,174 @@
+package templatedir
+
+import (
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	pathSidecar   = ".path"
+	policySidecar = ".policy"
+)
+
+// files reads container-configs/files: each content file with its .path
+// (target directory, required) and .policy (default "default") sidecars.
+func (t *tree) files(dir node) []File {
+	type sidecar struct {
+		entry fs.DirEntry
+		used  bool
+	}
+	var contents []fs.DirEntry
+	sidecars := map[string]*sidecar{}
+	for _, e := range t.list(dir) {
+		name := e.Name()
+		switch {
+		case ignoredNames[name]:
+		case strings.HasSuffix(name, pathSidecar), strings.HasSuffix(name, policySidecar):
+			sidecars[name] = &sidecar{entry: e}
+		default:
+			contents = append(contents, e)
+		}
+	}
+	sidecarNode := func(parent node, name string) (node, bool, bool) {
+		s := sidecars[name]
+		if s == nil {
+			return node{}, false, true
+		}
+		s.used = true
+		n, ok := t.child(parent, s.entry)
+		return n, true, ok
+	}
+
+	out := []File{}
+	for _, e := range contents {
+		name, ok := t.entryName(dir, e)
+		if !ok {
+			continue
+		}
+		n, ok := t.child(dir, e)
+		if !ok {
+			continue
+		}
+		pathNode, hasPath, pathOK := sidecarNode(dir, name+pathSidecar)
+		policyNode, hasPolicy, policyOK := sidecarNode(dir, name+policySidecar)
+		if n.isDir() {
+			t.probs.warnf(n.display, 0, "ignored: subdirectories of files/ are not deployed (files/ is flat)")
+			continue
+		}
+		if !n.isRegular() {
+			t.probs.warnf(n.display, 0, "ignored: not a regular file")
+			continue
+		}
+		f := File{Name: name}
+		valid := pathOK && policyOK
+		if !hasPath {
+			t.probs.errorf(n.display, 0, "missing %s%s: it must hold the absolute target directory", name, pathSidecar)
+			valid = false
+		} else if pathOK {
+			if f.TargetPath, ok = t.sidecarValue(pathNode, checkTargetDir); !ok {
+				valid = false
+			}
+		}
+		f.Policy = PolicyDefault
+		if !hasPolicy {
+			t.probs.warnf(n.display, 0, "missing %s%s: using policy %q (never overwrite an existing target)", name, policySidecar, PolicyDefault)
+		} else if policyOK {
+			if f.Policy, ok = t.sidecarValue(policyNode, checkPolicy); !ok {
+				valid = false
+			}
+		}
+		data, perm, ok := t.read(n)
+		if !ok || !valid {
+			continue
+		}
+		f.Mode = "0644"
+		if perm&0o111 != 0 {
+			f.Mode = "0755"
+		}
+		if utf8.Valid(data) {
+			f.Content = string(data)
+		} else {
+			f.ContentBase64 = base64.StdEncoding.EncodeToString(data)
+		}
+		f.SHA256 = sha256Hex(data)
+		out = append(out, f)
+	}
+
+	orphans := make([]string, 0, len(sidecars))
+	for name, s := range sidecars {
+		if !s.used {
+			orphans = append(orphans, name)
+		}
+	}
+	slices.Sort(orphans)
+	for _, name := range orphans {
+		content := strings.TrimSuffix(strings.TrimSuffix(name, pathSidecar), policySidecar)
+		t.probs.warnf(dir.display+"/"+strings.ToValidUTF8(name, "\uFFFD"), 0, "ignored: there is no content file %s for this sidecar", excerpt(content))
+	}
+	return out
+}
+
+// sidecarValue reads a sidecar's first non-blank line (trimmed) and checks
+// it. Problems point at the sidecar and the line the value is on.
+func (t *tree) sidecarValue(n node, check func(string) (string, error)) (string, bool) {
+	data, _, ok := t.readRegular(n)
+	if !ok {
+		return "", false
+	}
+	line, lineNo := firstNonBlankLine(string(data))
+	if lineNo == 0 {
+		t.probs.errorf(n.display, 0, "empty: expected one line")
+		return "", false
+	}
+	v, err := check(line)
+	if err != nil {
+		t.probs.errorf(n.display, lineNo, "%s", err.Error())
+		return "", false
+	}
+	return v, true
+}
+
+func firstNonBlankLine(s string) (string, int) {
+	for i, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return line, i + 1
+		}
+	}
+	return "", 0
+}
+
+// checkTargetDir validates a .path value: absolute, clean, no "..", no NUL;
+// trailing slashes are removed.
+func checkTargetDir(p string) (string, error) {
+	switch {
+	case !utf8.ValidString(p):
+		return "", errors.New("target directory is not valid UTF-8")
+	case strings.IndexByte(p, 0) >= 0:
+		return "", errors.New("target directory contains a NUL byte")
+	case !strings.HasPrefix(p, "/"):
+		return "", errors.New("target directory " + excerpt(p) + " must be an absolute path")
+	}
+	dir := strings.TrimRight(p, "/")
+	if dir == "" {
+		dir = "/"
+	}
+	if slices.Contains(strings.Split(dir, "/"), "..") {
+		return "", errors.New("target directory " + excerpt(p) + " must not contain \"..\"")
+	}
+	if path.Clean(dir) != dir {
+		return "", errors.New("target directory " + excerpt(p) + " is not a clean path (no \"//\" or \".\" elements)")
+	}
+	return dir, nil
+}
+
+func checkPolicy(p string) (string, error) {
+	if slices.Contains(Policies(), p) {
+		return p, nil
+	}
+	return "", errors.New("unknown policy " + excerpt(p) + " (use replace, default or backup)")
+}
