@@ -284,5 +284,7 @@ func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *pveProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewTemplateDiscoveryDataSource,
+	}
 }

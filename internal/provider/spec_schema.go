@@ -1,0 +1,137 @@
+package provider
+
+import (
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// The template spec's shape is described once, here, as a tree of fields;
+// the data source, pve_lxc_template and pve_lxc_container render their
+// schemas from it, so the object type is identical everywhere and a spec
+// flows between them unchanged.
+
+type specFieldKind int
+
+const (
+	specString specFieldKind = iota
+	specInt
+	specBool
+	specStringList
+	specNested
+	specObjectList
+)
+
+type specField struct {
+	name     string
+	desc     string
+	kind     specFieldKind
+	children []specField
+}
+
+var specFields = []specField{
+	{name: "name", kind: specString, desc: "Template name: its directory name."},
+	{name: "app_name", kind: specString, desc: "Display name (`TEMPLATE_APP`); the directory name when unset."},
+	{name: "description", kind: specString, desc: "Free text (`TEMPLATE_DESCRIPTION`)."},
+	{name: "tags", kind: specStringList, desc: "Tags as Proxmox VE stores them: lower-case, unique, sorted."},
+	{name: "os_template", kind: specString, desc: "OS image: an appliance name such as `debian-12-standard` or a volume id such as `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`."},
+	{name: "config_path", kind: specString, desc: "`TEMPLATE_CONFIG_PATH`, kept for information; files are always read relative to the template directory."},
+	{name: "defaults", kind: specNested, desc: "Container settings a container gets unless it overrides them.", children: []specField{
+		{name: "cores", kind: specInt, desc: "CPU cores."},
+		{name: "memory", kind: specInt, desc: "Memory in MiB."},
+		{name: "swap", kind: specInt, desc: "Swap in MiB."},
+		{name: "disk_size", kind: specInt, desc: "Root filesystem size in GiB."},
+		{name: "storage", kind: specString, desc: "Storage for the root filesystem; empty when the template does not say."},
+		{name: "bridge", kind: specString, desc: "Network bridge; empty when the template does not say."},
+		{name: "unprivileged", kind: specBool, desc: "Whether the container runs unprivileged (user namespace)."},
+		{name: "features", kind: specNested, desc: "LXC features the template needs.", children: []specField{
+			{name: "nesting", kind: specBool, desc: "Allow nested containers."},
+			{name: "keyctl", kind: specBool, desc: "Allow the keyctl() system call."},
+			{name: "fuse", kind: specBool, desc: "Allow FUSE file systems."},
+		}},
+	}},
+	{name: "scripts", kind: specObjectList, desc: "Setup scripts in run order.", children: []specField{
+		{name: "name", kind: specString, desc: "File name, e.g. `10-create-user.sh`."},
+		{name: "order", kind: specInt, desc: "Numeric prefix of the name; unnumbered scripts sort after all numbered ones."},
+		{name: "content", kind: specString, desc: "Script text."},
+		{name: "sha256", kind: specString, desc: "SHA-256 of the content."},
+		{name: "enabled", kind: specBool, desc: "Whether the script runs."},
+	}},
+	{name: "packages", kind: specObjectList, desc: "Packages to install, by bucket.", children: []specField{
+		{name: "bucket", kind: specString, desc: "Bucket name (the package file's base name)."},
+		{name: "manager", kind: specString, desc: "Package manager: `apt`, `apk`, `dnf`, `npm`, `pip` or `custom`."},
+		{name: "spec", kind: specString, desc: "What gets installed, exactly as written, version pin included; the name for `custom` rows."},
+		{name: "name", kind: specString, desc: "Package name split from `spec`."},
+		{name: "version", kind: specString, desc: "Version split from `spec`; empty when there is none or it cannot be split."},
+		{name: "check", kind: specString, desc: "`custom` only: command whose success means the package is installed."},
+		{name: "install", kind: specString, desc: "`custom` only: install command."},
+		{name: "timeout", kind: specInt, desc: "`custom` only: install timeout in seconds (0 = none)."},
+	}},
+	{name: "files", kind: specObjectList, desc: "Config files written after the scripts.", children: []specField{
+		{name: "name", kind: specString, desc: "File name; the file is written to `target_path/name`."},
+		{name: "target_path", kind: specString, desc: "Absolute target directory (from the `.path` sidecar)."},
+		{name: "policy", kind: specString, desc: "`replace`, `default` (write only if missing) or `backup` (keep a timestamped copy of a differing target)."},
+		{name: "mode", kind: specString, desc: "File mode, `0755` or `0644`."},
+		{name: "content", kind: specString, desc: "Content when it is UTF-8 text."},
+		{name: "content_base64", kind: specString, desc: "Base64 content when the file is binary."},
+		{name: "sha256", kind: specString, desc: "SHA-256 of the raw content."},
+	}},
+	{name: "sha256", kind: specString, desc: "Digest of the whole spec; it changes whenever anything that would be applied to a container changes."},
+}
+
+// specDataSourceAttributes renders the spec as read-only nested attributes.
+func specDataSourceAttributes() map[string]dsschema.Attribute {
+	return dsAttributes(specFields)
+}
+
+func dsAttributes(fields []specField) map[string]dsschema.Attribute {
+	out := make(map[string]dsschema.Attribute, len(fields))
+	for _, f := range fields {
+		switch f.kind {
+		case specString:
+			out[f.name] = dsschema.StringAttribute{MarkdownDescription: f.desc, Computed: true}
+		case specInt:
+			out[f.name] = dsschema.Int64Attribute{MarkdownDescription: f.desc, Computed: true}
+		case specBool:
+			out[f.name] = dsschema.BoolAttribute{MarkdownDescription: f.desc, Computed: true}
+		case specStringList:
+			out[f.name] = dsschema.ListAttribute{MarkdownDescription: f.desc, Computed: true, ElementType: types.StringType}
+		case specNested:
+			out[f.name] = dsschema.SingleNestedAttribute{MarkdownDescription: f.desc, Computed: true, Attributes: dsAttributes(f.children)}
+		case specObjectList:
+			out[f.name] = dsschema.ListNestedAttribute{MarkdownDescription: f.desc, Computed: true,
+				NestedObject: dsschema.NestedAttributeObject{Attributes: dsAttributes(f.children)}}
+		}
+	}
+	return out
+}
+
+// specResourceAttributes renders the spec for a resource: computed (an
+// exported spec) or optional (a spec the configuration passes in, whole
+// from discovery or pve_lxc_template, or written inline).
+func specResourceAttributes(computed bool) map[string]rschema.Attribute {
+	return rAttributes(specFields, computed)
+}
+
+func rAttributes(fields []specField, computed bool) map[string]rschema.Attribute {
+	optional := !computed
+	out := make(map[string]rschema.Attribute, len(fields))
+	for _, f := range fields {
+		switch f.kind {
+		case specString:
+			out[f.name] = rschema.StringAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
+		case specInt:
+			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
+		case specBool:
+			out[f.name] = rschema.BoolAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
+		case specStringList:
+			out[f.name] = rschema.ListAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional, ElementType: types.StringType}
+		case specNested:
+			out[f.name] = rschema.SingleNestedAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional, Attributes: rAttributes(f.children, computed)}
+		case specObjectList:
+			out[f.name] = rschema.ListNestedAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional,
+				NestedObject: rschema.NestedAttributeObject{Attributes: rAttributes(f.children, computed)}}
+		}
+	}
+	return out
+}
