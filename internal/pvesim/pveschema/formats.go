@@ -301,10 +301,10 @@ func checkPoolID(s string) string {
 	return ""
 }
 
-// privileges are PVE 9's privilege names.
-var privileges = map[string]bool{}
-
-func init() {
+// privileges are PVE 9's privilege names (VM.Monitor is gone, the
+// VM.GuestAgent.* ones are new).
+var privileges = func() map[string]bool {
+	set := map[string]bool{}
 	for _, p := range strings.Fields(`
 		Datastore.Allocate Datastore.AllocateSpace Datastore.AllocateTemplate Datastore.Audit
 		Group.Allocate Mapping.Audit Mapping.Modify Mapping.Use Permissions.Modify
@@ -316,9 +316,10 @@ func init() {
 		VM.Config.Options VM.Console VM.GuestAgent.Audit VM.GuestAgent.FileRead
 		VM.GuestAgent.FileSystemMgmt VM.GuestAgent.FileWrite VM.GuestAgent.Unrestricted
 		VM.Migrate VM.PowerMgmt VM.Replicate VM.Snapshot VM.Snapshot.Rollback`) {
-		privileges[p] = true
+		set[p] = true
 	}
-}
+	return set
+}()
 
 func checkPrivilege(s string) string {
 	if privileges[s] {

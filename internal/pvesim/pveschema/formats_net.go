@@ -49,9 +49,9 @@ var (
 	checkIP   = regexCheck(ipRE, fixed("value does not look like a valid IP address\n"))
 )
 
-// cidrBits matches an address/prefix and returns the prefix length, which
-// PVE requires to be 8..max.
-func cidrOK(re *regexp.Regexp, s string, max float64) bool {
+// cidrOK matches an address/prefix whose prefix length PVE accepts:
+// more than 7 and at most maxBits.
+func cidrOK(re *regexp.Regexp, s string, maxBits float64) bool {
 	m := re.FindStringSubmatch(s)
 	if m == nil {
 		m = re.FindStringSubmatch(strings.TrimSuffix(s, "\n"))
@@ -60,7 +60,7 @@ func cidrOK(re *regexp.Regexp, s string, max float64) bool {
 		return false
 	}
 	bits, err := strconv.ParseFloat(m[1], 64)
-	return err == nil && bits > 7 && bits <= max
+	return err == nil && bits > 7 && bits <= maxBits
 }
 
 func checkCIDRv4(s string) string {

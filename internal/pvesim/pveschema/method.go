@@ -119,11 +119,20 @@ func parseMethod(path, httpMethod string, raw json.RawMessage) (*Method, error) 
 	return m, nil
 }
 
-// Param returns the schema of a parameter; indexed names such as "net0"
-// resolve to their template ("net[n]").
+// Param returns the schema of a parameter. Indexed names such as "net0"
+// resolve to their template, which is also found by its schema name
+// ("net[n]"); "net32" does not exist.
 func (m *Method) Param(name string) (*Property, bool) {
 	if p, ok := m.params[name]; ok {
 		return p, true
+	}
+	if prefix, ok := strings.CutSuffix(name, "[n]"); ok {
+		for _, ip := range m.indexed {
+			if ip.prefix == prefix {
+				return ip.prop, true
+			}
+		}
+		return nil, false
 	}
 	p := matchIndexed(m.indexed, name)
 	return p, p != nil
