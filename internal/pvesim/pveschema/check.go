@@ -74,11 +74,11 @@ func checkProp(v value, p *Property, path string, errs errorSet) {
 	}
 	if (p.Maximum != "" || p.Minimum != "") && isNumber(s) {
 		n, _ := strconv.ParseFloat(strings.TrimSuffix(s, "\n"), 64)
-		if p.Maximum != "" && n > p.max {
+		if p.Maximum != "" && n > p.maxValue {
 			errs.add(path, "value must have a maximum value of "+p.Maximum)
 			return
 		}
-		if p.Minimum != "" && n < p.min {
+		if p.Minimum != "" && n < p.minValue {
 			errs.add(path, "value must have a minimum value of "+p.Minimum)
 			return
 		}

@@ -41,7 +41,9 @@ type Property struct {
 	TypeText   string
 
 	pattern    *regexp.Regexp
-	min, max   float64
+	minValue   float64
+	maxValue   float64
+	isDefault  bool // this sub-key is its property string's default key
 	checkFmt   formatCheck
 	validate   func(pveformat.PropertyString) string
 	psFormat   pveformat.PropertyFormat
@@ -64,7 +66,6 @@ type propertyJSON struct {
 	Maximum     json.RawMessage   `json:"maximum"`
 	TypeText    string            `json:"typetext"`
 	Alias       string            `json:"alias"`
-	Items       json.RawMessage   `json:"items"`
 }
 
 func parseProperty(name string, raw json.RawMessage, topLevel bool) (*Property, error) {
@@ -92,6 +93,7 @@ func parseProperty(name string, raw json.RawMessage, topLevel bool) (*Property, 
 		TypeText:    pj.TypeText,
 		MinLength:   -1,
 		MaxLength:   -1,
+		isDefault:   perlTrue(pj.DefaultKey),
 	}
 	if len(pj.Default) > 0 {
 		p.Default, p.HasDefault = perlScalar(pj.Default), true
@@ -113,10 +115,10 @@ func parseProperty(name string, raw json.RawMessage, topLevel bool) (*Property, 
 	if p.MaxLength, err = schemaInt(pj.MaxLength); err != nil {
 		return nil, fmt.Errorf("maxLength: %w", err)
 	}
-	if p.Minimum, p.min, err = schemaNumber(pj.Minimum); err != nil {
+	if p.Minimum, p.minValue, err = schemaNumber(pj.Minimum); err != nil {
 		return nil, fmt.Errorf("minimum: %w", err)
 	}
-	if p.Maximum, p.max, err = schemaNumber(pj.Maximum); err != nil {
+	if p.Maximum, p.maxValue, err = schemaNumber(pj.Maximum); err != nil {
 		return nil, fmt.Errorf("maximum: %w", err)
 	}
 	if pj.Pattern != "" {
@@ -163,13 +165,7 @@ func (p *Property) setFormat(raw json.RawMessage, topLevel bool) error {
 		if err != nil {
 			return fmt.Errorf("key %s: %w", k, err)
 		}
-		var dk struct {
-			DefaultKey json.RawMessage `json:"default_key"`
-		}
-		if err := json.Unmarshal(kraw, &dk); err != nil {
-			return fmt.Errorf("key %s: %w", k, err)
-		}
-		if perlTrue(dk.DefaultKey) {
+		if sp.isDefault {
 			if p.DefaultKey != "" {
 				return fmt.Errorf("two default keys: %s and %s", p.DefaultKey, k)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -148,4 +149,21 @@ func perlFloat(f float64) string {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(f, 'g', 15, 64)
+}
+
+// FormParams turns decoded form or query values into Validate's input: a
+// single value as a string, a repeated key as []string (which PVE treats as
+// an array).
+func FormParams(form url.Values) map[string]any {
+	params := make(map[string]any, len(form))
+	for k, vs := range form {
+		switch len(vs) {
+		case 0:
+		case 1:
+			params[k] = vs[0]
+		default:
+			params[k] = append([]string(nil), vs...)
+		}
+	}
+	return params
 }

@@ -2,6 +2,7 @@ package pveschema
 
 import (
 	"encoding/json"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -64,4 +65,23 @@ func TestConcurrentValidation(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestFormParams(t *testing.T) {
+	form := url.Values{"vmid": {"100"}, "delete": {"mp0", "net1"}, "empty": {}}
+	params := FormParams(form)
+	if params["vmid"] != "100" {
+		t.Errorf("single value: %#v", params["vmid"])
+	}
+	if d, ok := params["delete"].([]string); !ok || len(d) != 2 || d[1] != "net1" {
+		t.Errorf("repeated key: %#v", params["delete"])
+	}
+	if _, ok := params["empty"]; ok {
+		t.Error("a key without values is absent")
+	}
+	m, pp, _ := Default().Lookup("PUT", "/nodes/pve/lxc/100/config")
+	values, errs := m.ValidateWithPath(pp, params)
+	if errs["empty"] != "" || values["delete"] != "mp0,net1" || errs["vmid"] != "" {
+		t.Errorf("values=%v errs=%v", values, errs)
+	}
 }
