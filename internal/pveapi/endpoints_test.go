@@ -121,7 +121,9 @@ func TestEndpointContracts(t *testing.T) {
 		},
 		{
 			name: "ShutdownContainerAsync with defaults", method: "POST", path: "/nodes/pve/lxc/100/status/shutdown", answer: upidAnswer,
-			call: func(ctx context.Context, c *Client) (any, error) { return c.ShutdownContainerAsync(ctx, "pve", 100, 0, false) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ShutdownContainerAsync(ctx, "pve", 100, 0, false)
+			},
 			want: testUPIDGeneric,
 		},
 		{
@@ -148,7 +150,9 @@ func TestEndpointContracts(t *testing.T) {
 		{
 			name: "ConvertToTemplateAsync", method: "POST", path: "/nodes/pve/lxc/9000/template",
 			answer: func(w http.ResponseWriter, _ *http.Request) { writeData(w, nil) },
-			call:   func(ctx context.Context, c *Client) (any, error) { return nil, c.ConvertToTemplateAsync(ctx, "pve", 9000) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return nil, c.ConvertToTemplateAsync(ctx, "pve", 9000)
+			},
 		},
 		{
 			name: "ContainerInterfaces of a running CT", method: "GET", path: "/nodes/pve/lxc/100/interfaces",
@@ -171,7 +175,9 @@ func TestEndpointContracts(t *testing.T) {
 			answer: func(w http.ResponseWriter, _ *http.Request) {
 				writeData(w, []any{map[string]any{"volid": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "content": "vztmpl", "format": "tzst", "size": 123, "ctime": 1700000000}})
 			},
-			call: func(ctx context.Context, c *Client) (any, error) { return c.StorageContent(ctx, "pve", "local", "vztmpl") },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.StorageContent(ctx, "pve", "local", "vztmpl")
+			},
 			want: []StorageVolume{{VolID: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", Content: "vztmpl", Format: "tzst", Size: 123, CTime: 1700000000}},
 		},
 		{
@@ -208,7 +214,7 @@ func TestEndpointContracts(t *testing.T) {
 		{
 			name: "TaskLog", method: "GET", path: "/nodes/pve/tasks/UPID:pve:00001234:00005678:63DF62A5:vzstart:100:root@pam%21tf:/log",
 			wantQuery: url.Values{"start": {"0"}, "limit": {"2"}},
-			answer: func(w http.ResponseWriter, r *http.Request) { writeLog(w, r, []string{"starting", "done", "TASK OK"}) },
+			answer:    func(w http.ResponseWriter, r *http.Request) { writeLog(w, r, []string{"starting", "done", "TASK OK"}) },
 			call: func(ctx context.Context, c *Client) (any, error) {
 				lines, total, err := c.TaskLog(ctx, testUPIDGeneric, 0, 2)
 				return []any{lines, total}, err

@@ -9,17 +9,17 @@ import (
 
 func TestDecodeLooseAcceptsPVESpellings(t *testing.T) {
 	type sample struct {
-		I   int      `json:"i"`
-		I64 int64    `json:"i64"`
-		F   float64  `json:"f"`
-		B   bool     `json:"b"`
-		S   string   `json:"s"`
-		L   []string `json:"l"`
-		P   *int     `json:"p"`
-		M   map[string]int
-		Raw json.RawMessage `json:"raw"`
-		Any any             `json:"any"`
-		Skip string         `json:"-"`
+		I    int      `json:"i"`
+		I64  int64    `json:"i64"`
+		F    float64  `json:"f"`
+		B    bool     `json:"b"`
+		S    string   `json:"s"`
+		L    []string `json:"l"`
+		P    *int     `json:"p"`
+		M    map[string]int
+		Raw  json.RawMessage `json:"raw"`
+		Any  any             `json:"any"`
+		Skip string          `json:"-"`
 	}
 	cases := []struct {
 		name string

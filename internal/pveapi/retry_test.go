@@ -155,7 +155,9 @@ func TestNotRetried(t *testing.T) {
 		},
 		{
 			name: "401 with an API token", method: http.MethodGet, path: "/version",
-			answer: func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, http.StatusUnauthorized, "Authentication failed!", "") },
+			answer: func(w http.ResponseWriter, _ *http.Request) {
+				writeRaw(w, http.StatusUnauthorized, "Authentication failed!", "")
+			},
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.Version(ctx)
 				return err
