@@ -150,8 +150,10 @@ func asParams(in any) (*Params, error) {
 	return nil, fmt.Errorf("pveapi: request parameters must be *pveapi.Params, got %T", in)
 }
 
-// apiPath joins path segments, escaping each one (a volume id such as
-// "local:vztmpl/x.tar.zst" becomes one segment).
+// apiPath joins path segments, escaping each one. pve-http-server unescapes
+// the whole path before routing, and the storage content handler takes the
+// rest of the path as the volume id, so "local:vztmpl/x.tar.zst" (sent as
+// "local:vztmpl%2Fx.tar.zst") and token ids in UPIDs arrive intact.
 func apiPath(segments ...string) string {
 	var b strings.Builder
 	for _, s := range segments {

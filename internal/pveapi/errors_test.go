@@ -117,7 +117,7 @@ func TestErrorClassification(t *testing.T) {
 			}
 			wrapped := fmt.Errorf("reading container: %w", e)
 			for _, s := range sentinels {
-				if got := errors.Is(wrapped, s); got != (s == tc.want) {
+				if got := errors.Is(wrapped, s); got != errors.Is(tc.want, s) {
 					t.Errorf("errors.Is(err, %v) = %v", s, got)
 				}
 			}

@@ -53,12 +53,6 @@ func newFakePVE(t *testing.T, routes map[string]http.HandlerFunc) *fakePVE {
 	return f
 }
 
-func (f *fakePVE) handle(key string, h http.HandlerFunc) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routes[key] = h
-}
-
 func (f *fakePVE) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api2/json")
@@ -175,12 +169,12 @@ func writeRaw(w http.ResponseWriter, status int, reason, body string) {
 	if err != nil {
 		return
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctype := "application/json;charset=UTF-8"
 	if body != "" && !strings.HasPrefix(body, "{") {
 		ctype = "text/plain;charset=UTF-8"
 	}
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		status, reason, ctype, len(body), body)
 	_ = buf.Flush()
 }

@@ -73,11 +73,7 @@ func (c *Client) CreateContainerAsync(ctx context.Context, node string, vmid int
 
 // CreateContainer creates a container and waits for the create task.
 func (c *Client) CreateContainer(ctx context.Context, node string, vmid int, params *Params) (*TaskResult, error) {
-	upid, err := c.CreateContainerAsync(ctx, node, vmid, params)
-	if err != nil {
-		return nil, err
-	}
-	return c.WaitTask(ctx, upid)
+	return c.waitFor(c.CreateContainerAsync(ctx, node, vmid, params))(ctx)
 }
 
 // AmbiguousCreateError reports a create (or clone) whose outcome is unknown:
@@ -167,11 +163,7 @@ func (c *Client) DeleteContainerAsync(ctx context.Context, node string, vmid int
 
 // DeleteContainer destroys a container and waits for the task.
 func (c *Client) DeleteContainer(ctx context.Context, node string, vmid int, opts DeleteContainerOptions) (*TaskResult, error) {
-	upid, err := c.DeleteContainerAsync(ctx, node, vmid, opts)
-	if err != nil {
-		return nil, err
-	}
-	return c.WaitTask(ctx, upid)
+	return c.waitFor(c.DeleteContainerAsync(ctx, node, vmid, opts))(ctx)
 }
 
 // ContainerConfig reads the configuration with pending changes merged in
@@ -407,7 +399,9 @@ func (c *Client) ContainerInterfaces(ctx context.Context, node string, vmid int)
 	return out, nil
 }
 
-// waitFor chains an Async call into WaitTask.
+// waitFor chains an Async call into WaitTask:
+// c.waitFor(c.XxxAsync(ctx, …))(ctx). The task is waited for once; a failed
+// wait is returned as is and never leads to a second dispatch.
 func (c *Client) waitFor(upid string, err error) func(context.Context) (*TaskResult, error) {
 	return func(ctx context.Context) (*TaskResult, error) {
 		if err != nil {

@@ -79,7 +79,7 @@ type TaskError struct {
 }
 
 func (e *TaskError) Error() string {
-	msg := fmt.Sprintf("task %s", e.UPID.Type)
+	msg := "task " + e.UPID.Type
 	if e.UPID.ID != "" {
 		msg += " " + e.UPID.ID
 	}

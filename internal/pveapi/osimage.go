@@ -1,0 +1,273 @@
+package pveapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// OSImage is a container OS image (a vztmpl volume) on a node.
+type OSImage struct {
+	// VolID is the volume, e.g. "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst".
+	VolID string
+	// Storage holds the volume.
+	Storage string
+	// Downloaded is true when EnsureOSImage had to fetch it.
+	Downloaded bool
+	// Task is the download task, when there was one.
+	Task *TaskResult
+}
+
+// ErrOSImageNotFound reports an image that is neither on the node nor in the
+// node's appliance index.
+var ErrOSImageNotFound = errors.New("OS image not found")
+
+// FindOSImage looks for ref — an appliance name ("debian-12-standard"), an
+// appliance file name, or a volid — in the vztmpl storages of node. For an
+// appliance name the newest matching version wins. It reports
+// ErrOSImageNotFound when no storage holds it.
+func (c *Client) FindOSImage(ctx context.Context, node, ref string) (*OSImage, error) {
+	if storage, file, ok := splitVolID(ref); ok {
+		vols, err := c.StorageContent(ctx, node, storage, "vztmpl")
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vols {
+			if v.VolID == ref || volumeFile(v.VolID) == file {
+				return &OSImage{VolID: v.VolID, Storage: storage}, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: %s is not on storage %s of node %s", ErrOSImageNotFound, ref, storage, node)
+	}
+	storages, err := c.ListStorage(ctx, node, "vztmpl")
+	if err != nil {
+		return nil, err
+	}
+	var best *OSImage
+	var bestFile string
+	for _, s := range storages {
+		if !s.Enabled && !s.Active {
+			continue
+		}
+		vols, err := c.StorageContent(ctx, node, s.Storage, "vztmpl")
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vols {
+			file := volumeFile(v.VolID)
+			if !imageMatches(ref, file) {
+				continue
+			}
+			if best == nil || compareVersions(file, bestFile) > 0 {
+				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage}, file
+			}
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
+	}
+	return best, nil
+}
+
+// EnsureOSImage returns the image ref names on node, downloading it through
+// the node's appliance index (POST /nodes/{node}/aplinfo) when no storage
+// holds it yet. storage is where a download goes; empty means the storage a
+// volid names, else the node's first storage that takes vztmpl content.
+func (c *Client) EnsureOSImage(ctx context.Context, node, ref, storage string) (*OSImage, error) {
+	img, err := c.FindOSImage(ctx, node, ref)
+	if err == nil {
+		return img, nil
+	}
+	if !errors.Is(err, ErrOSImageNotFound) {
+		return nil, err
+	}
+	appliance, err := c.findAppliance(ctx, node, ref)
+	if err != nil {
+		return nil, err
+	}
+	if volStorage, _, ok := splitVolID(ref); ok && storage == "" {
+		storage = volStorage
+	}
+	if storage == "" {
+		if storage, err = c.firstStorageFor(ctx, node, "vztmpl"); err != nil {
+			return nil, err
+		}
+	}
+	subsystemDebug(ctx, "downloading OS image", map[string]any{"node": node, "storage": storage, "template": appliance.Template})
+	res, err := c.DownloadAppliance(ctx, node, storage, appliance.Template)
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s to storage %s: %w", appliance.Template, storage, err)
+	}
+	return &OSImage{VolID: storage + ":vztmpl/" + appliance.Template, Storage: storage, Downloaded: true, Task: res}, nil
+}
+
+// findAppliance picks the appliance-index entry for ref, newest version
+// first.
+func (c *Client) findAppliance(ctx context.Context, node, ref string) (*Appliance, error) {
+	apps, err := c.Appliances(ctx, node)
+	if err != nil {
+		return nil, fmt.Errorf("reading the appliance index of node %s: %w", node, err)
+	}
+	want := ref
+	if _, file, ok := splitVolID(ref); ok {
+		want = file
+	}
+	var best *Appliance
+	for i := range apps {
+		a := &apps[i]
+		if a.Type != "" && a.Type != "lxc" {
+			continue
+		}
+		if !imageMatches(want, a.Template) {
+			continue
+		}
+		if best == nil || compareVersions(a.Template, best.Template) > 0 {
+			best = a
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%w: %s is on no storage of node %s and not in its appliance index (pveam available)", ErrOSImageNotFound, ref, node)
+	}
+	return best, nil
+}
+
+// DefaultContainerStorage is the storage a container's root filesystem goes
+// to when nothing says: the node's first enabled storage that takes
+// container volumes (rootdir content).
+func (c *Client) DefaultContainerStorage(ctx context.Context, node string) (string, error) {
+	return c.firstStorageFor(ctx, node, "rootdir")
+}
+
+func (c *Client) firstStorageFor(ctx context.Context, node, content string) (string, error) {
+	storages, err := c.ListStorage(ctx, node, content)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range storages {
+		if (s.Enabled || s.Active) && slices.Contains(strings.Split(s.Content, ","), content) {
+			return s.Storage, nil
+		}
+	}
+	return "", fmt.Errorf("node %s has no enabled storage for %s content; set the storage explicitly", node, content)
+}
+
+// TaskSummary is one entry of GET /nodes/{node}/tasks.
+type TaskSummary struct {
+	UPID      string `json:"upid"`
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	User      string `json:"user"`
+	Status    string `json:"status"`
+	StartTime int64  `json:"starttime"`
+	EndTime   int64  `json:"endtime"`
+}
+
+// ListTasks lists the finished tasks of a node for one guest and task type.
+func (c *Client) ListTasks(ctx context.Context, node string, vmid int, typ string) ([]TaskSummary, error) {
+	p := NewParams().SetInt("vmid", int64(vmid)).SetInt("limit", 50)
+	if typ != "" {
+		p.Set("typefilter", typ)
+	}
+	var out []TaskSummary
+	if err := c.Do(ctx, http.MethodGet, apiPath("nodes", node, "tasks"), p, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// extractingRE matches the create task's log line naming the image.
+var extractingRE = regexp.MustCompile(`extracting archive '([^']+)'`)
+
+// ContainerOSImage tells which OS image a container was created from, read
+// from the log of its create task (the config does not record it). It
+// returns "" when the task is no longer in the node's task history.
+func (c *Client) ContainerOSImage(ctx context.Context, node string, vmid int) (string, error) {
+	tasks, err := c.ListTasks(ctx, node, vmid, "vzcreate")
+	if err != nil {
+		return "", err
+	}
+	for _, t := range tasks {
+		lines, _, err := c.TaskLog(ctx, t.UPID, 0, 50)
+		if err != nil {
+			continue
+		}
+		for _, l := range lines {
+			if m := extractingRE.FindStringSubmatch(l.T); m != nil {
+				return path.Base(m[1]), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// splitVolID splits "storage:vztmpl/file" into storage and file.
+func splitVolID(ref string) (storage, file string, ok bool) {
+	storage, rest, ok := strings.Cut(ref, ":")
+	if !ok || storage == "" {
+		return "", "", false
+	}
+	rest = strings.TrimPrefix(rest, "vztmpl/")
+	if rest == "" {
+		return "", "", false
+	}
+	if unescaped, err := url.PathUnescape(rest); err == nil {
+		rest = unescaped
+	}
+	return storage, rest, true
+}
+
+// volumeFile is the file name part of a volid.
+func volumeFile(volid string) string {
+	_, rest, _ := strings.Cut(volid, ":")
+	return path.Base(rest)
+}
+
+// imageMatches says whether file (an appliance file name) is the image ref
+// names: the same file, or ref is its appliance name (the part before "_").
+func imageMatches(ref, file string) bool {
+	if ref == file {
+		return true
+	}
+	name, _, ok := strings.Cut(file, "_")
+	return ok && name == ref
+}
+
+// compareVersions orders appliance file names by the numbers in them, so
+// "…_12.10-1_…" is newer than "…_12.7-1_…".
+func compareVersions(a, b string) int {
+	na, nb := numbersIn(a), numbersIn(b)
+	for i := 0; i < min(len(na), len(nb)); i++ {
+		if na[i] != nb[i] {
+			if na[i] < nb[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(na) != len(nb):
+		return len(na) - len(nb)
+	default:
+		return strings.Compare(a, b)
+	}
+}
+
+var numberRE = regexp.MustCompile(`\d+`)
+
+func numbersIn(s string) []int64 {
+	var out []int64
+	for _, m := range numberRE.FindAllString(s, -1) {
+		n, err := strconv.ParseInt(m, 10, 64)
+		if err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
