@@ -1,0 +1,253 @@
+package pvesim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pveschema"
+)
+
+// apiPrefix is the only response format the simulator serves.
+const apiPrefix = "/api2/json"
+
+// maxBodyBytes is pve-http-server's limit for non-upload bodies (512 KiB).
+const maxBodyBytes = 512 * 1024
+
+// request is a validated API call as a handler sees it.
+type request struct {
+	ctx      context.Context
+	method   string
+	relPath  string
+	m        *pveschema.Method
+	params   pveschema.Values
+	who      principal
+	lockFail bool // lock-timeout fault
+}
+
+func (q *request) node() string        { return q.params["node"] }
+func (q *request) str(k string) string { return q.params[k] }
+func (q *request) has(k string) bool   { return q.params.Has(k) }
+
+func (q *request) vmid() int { return q.intOr("vmid", 0) }
+
+func (q *request) intOr(k string, def int) int {
+	v, ok := q.params[k]
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// handlerFunc answers a validated request. An *apiError keeps its status;
+// any other error is a 500 with its text.
+type handlerFunc func(q *request) (any, error)
+
+// result lets a handler add "total" to the envelope.
+type result struct {
+	data  any
+	total int
+}
+
+func withTotal(data any, total int) result { return result{data: data, total: total} }
+
+// unauthenticated are the calls PVE serves without credentials.
+func unauthenticated(method, rel string) bool {
+	return (rel == "/access/ticket" && (method == http.MethodGet || method == http.MethodPost)) ||
+		(rel == "/access/domains" && method == http.MethodGet)
+}
+
+// ServeHTTP runs PVE's request pipeline: format prefix, body checks,
+// injected faults, authentication, routing (501), token restrictions,
+// node resolution, parameter merging and schema validation, then the
+// handler. Every request ends up in the request log.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	status, message := s.serve(w, r, &rec)
+	rec.Status = status
+	rec.Message = message
+	rec.Duration = time.Since(started)
+	s.reqlog.add(rec)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecord) (int, string) {
+	fail := func(e *apiError) (int, string) {
+		if e.Status == http.StatusUnauthorized && s.cfg.AuthFailureDelay > 0 {
+			time.Sleep(s.cfg.AuthFailureDelay)
+		}
+		return writeError(w, e, s.now()), reasonPhrase(e.Message)
+	}
+	if r.URL.Path != apiPrefix && !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+		return fail(frameworkErr(http.StatusNotImplemented, "no such uri"))
+	}
+	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
+	if rel == "" {
+		rel = "/"
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return fail(frameworkErr(http.StatusBadRequest, "unable to read request body"))
+	}
+	if len(body) > 0 && r.Method != http.MethodPost && r.Method != http.MethodPut {
+		return fail(frameworkErr(http.StatusNotImplemented, "Unexpected content for method '"+r.Method+"'"))
+	}
+	if len(body) > maxBodyBytes {
+		return fail(frameworkErr(http.StatusNotImplemented, "for data too large"))
+	}
+	raw, perr := mergeParams(r, body)
+	rec.Params = maskParams(raw)
+	if perr != nil {
+		return fail(perr)
+	}
+
+	lockFail := false
+	var terminal *Fault
+	for _, f := range s.faults.forRequest(r.Method, rel) {
+		switch f.Kind {
+		case FaultLatency:
+			time.Sleep(f.Delay)
+			rec.Fault = joinFault(rec.Fault, "latency="+f.Delay.String())
+		case FaultTicketExpiry:
+			s.faults.ExpireTickets()
+			rec.Fault = joinFault(rec.Fault, "ticket-expiry")
+		case FaultLockTimeout:
+			lockFail = true
+			rec.Fault = joinFault(rec.Fault, "lock-timeout")
+		default:
+			if terminal == nil {
+				terminal = &f
+			}
+		}
+	}
+	if terminal != nil {
+		rec.Fault = joinFault(rec.Fault, terminal.Kind.label(terminal.Status))
+		if terminal.Kind == FaultDrop {
+			dropConnection(w)
+			return 0, "connection dropped"
+		}
+		return fail(faultAnswer(*terminal))
+	}
+
+	var who principal
+	if !unauthenticated(r.Method, rel) {
+		p, aerr := s.auth.authenticate(r)
+		if aerr != nil {
+			return fail(aerr)
+		}
+		who = p
+		rec.Auth = p.ID()
+	}
+	m, pathParams, ok := schema.Lookup(r.Method, rel)
+	if !ok {
+		return fail(notImplemented(r.Method, rel))
+	}
+	handler, ok := s.handlers[m.HTTPMethod+" "+m.Path]
+	if !ok {
+		return fail(notImplemented(r.Method, rel))
+	}
+	if who.isToken() && !m.AllowToken {
+		return fail(permErr("URI '" + rel + "' not available with API token, need proper ticket."))
+	}
+	if m.ProxyTo != "" {
+		node := pathParams[m.ProxyTo]
+		if node == "" {
+			node, _ = raw[m.ProxyTo].(string)
+		}
+		if node == "localhost" {
+			pathParams[m.ProxyTo] = s.localNode()
+		} else if node != "" && !s.isNode(node) {
+			return fail(errf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", node, node))
+		}
+	}
+	values, verrs := m.ValidateWithPath(pathParams, raw)
+	if len(verrs) > 0 {
+		return fail(paramErr(verrs))
+	}
+	ctx := r.Context()
+	if lockFail {
+		ctx = withForcedLockTimeout(ctx)
+	}
+	q := &request{ctx: ctx, method: r.Method, relPath: rel, m: m, params: values, who: who, lockFail: lockFail}
+	out, herr := handler(q)
+	if herr != nil {
+		var aerr *apiError
+		if !errors.As(herr, &aerr) {
+			aerr = errf("%s", strings.TrimRight(herr.Error(), "\n"))
+		}
+		return fail(aerr)
+	}
+	env := envelope{Data: out}
+	if res, ok := out.(result); ok {
+		env = envelope{Data: res.data, Total: res.total}
+	}
+	return writeSuccess(w, r, env, s.now()), ""
+}
+
+func joinFault(have, add string) string {
+	if have == "" {
+		return add
+	}
+	return have + "," + add
+}
+
+func (k FaultKind) label(status int) string {
+	if k == FaultStatus {
+		return "status=" + strconv.Itoa(status)
+	}
+	return string(k)
+}
+
+// mergeParams collects parameters the way pve-http-server does: the body
+// (JSON object or form) first, then the query string on top; repeated form
+// keys become arrays.
+func mergeParams(r *http.Request, body []byte) (map[string]any, *apiError) {
+	params := map[string]any{}
+	if len(body) > 0 {
+		ct := strings.ToLower(r.Header.Get("Content-Type"))
+		if strings.HasPrefix(ct, "application/json") {
+			dec := json.NewDecoder(strings.NewReader(string(body)))
+			dec.UseNumber()
+			var obj map[string]any
+			if err := dec.Decode(&obj); err != nil {
+				return nil, frameworkErr(http.StatusBadRequest, "unable to parse JSON request body - "+err.Error())
+			}
+			for k, v := range obj {
+				params[k] = v
+			}
+		} else {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, frameworkErr(http.StatusBadRequest, "unable to parse request body")
+			}
+			addValues(params, form)
+		}
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, frameworkErr(http.StatusBadRequest, "unable to parse query string")
+	}
+	addValues(params, query)
+	delete(params, "_dc")
+	return params, nil
+}
+
+func addValues(params map[string]any, vals url.Values) {
+	for k, vs := range vals {
+		if len(vs) == 1 {
+			params[k] = vs[0]
+		} else {
+			params[k] = append([]string(nil), vs...)
+		}
+	}
+}

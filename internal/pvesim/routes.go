@@ -1,0 +1,50 @@
+package pvesim
+
+// routes maps "METHOD /schema/path" to the handlers the simulator
+// implements; every other method of the schema answers 501
+// "Method '…' not implemented", as PVE does for unknown paths.
+func (s *Server) routes() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"GET /version":                                            s.handleVersion,
+		"GET /access/ticket":                                      s.handleLoginForm,
+		"POST /access/ticket":                                     s.handleLogin,
+		"GET /access/permissions":                                 s.handlePermissions,
+		"GET /cluster/nextid":                                     s.handleNextID,
+		"GET /cluster/resources":                                  s.handleClusterResources,
+		"GET /cluster/tasks":                                      s.handleClusterTasks,
+		"GET /cluster/status":                                     s.handleClusterStatus,
+		"GET /storage":                                            s.handleStorageConfigList,
+		"GET /nodes":                                              s.handleNodes,
+		"GET /nodes/{node}":                                       s.handleNodeIndex,
+		"GET /nodes/{node}/status":                                s.handleNodeStatus,
+		"GET /nodes/{node}/aplinfo":                               s.handleAplinfoList,
+		"POST /nodes/{node}/aplinfo":                              s.handleAplinfoDownload,
+		"GET /nodes/{node}/lxc":                                   s.handleLXCList,
+		"POST /nodes/{node}/lxc":                                  s.handleCreate,
+		"GET /nodes/{node}/lxc/{vmid}":                            s.handleLXCIndex,
+		"DELETE /nodes/{node}/lxc/{vmid}":                         s.handleDestroy,
+		"GET /nodes/{node}/lxc/{vmid}/config":                     s.handleConfigGet,
+		"PUT /nodes/{node}/lxc/{vmid}/config":                     s.handleConfigPut,
+		"GET /nodes/{node}/lxc/{vmid}/pending":                    s.handlePending,
+		"GET /nodes/{node}/lxc/{vmid}/status":                     s.handleStatusIndex,
+		"GET /nodes/{node}/lxc/{vmid}/status/current":             s.handleStatusCurrent,
+		"POST /nodes/{node}/lxc/{vmid}/status/start":              s.handleStart,
+		"POST /nodes/{node}/lxc/{vmid}/status/stop":               s.handleStop,
+		"POST /nodes/{node}/lxc/{vmid}/status/shutdown":           s.handleShutdown,
+		"POST /nodes/{node}/lxc/{vmid}/status/reboot":             s.handleReboot,
+		"PUT /nodes/{node}/lxc/{vmid}/resize":                     s.handleResize,
+		"POST /nodes/{node}/lxc/{vmid}/clone":                     s.handleClone,
+		"POST /nodes/{node}/lxc/{vmid}/template":                  s.handleTemplate,
+		"GET /nodes/{node}/lxc/{vmid}/interfaces":                 s.handleInterfaces,
+		"GET /nodes/{node}/lxc/{vmid}/snapshot":                   s.handleSnapshotList,
+		"GET /nodes/{node}/storage":                               s.handleNodeStorage,
+		"GET /nodes/{node}/storage/{storage}":                     s.handleStorageIndex,
+		"GET /nodes/{node}/storage/{storage}/status":              s.handleStorageStatus,
+		"GET /nodes/{node}/storage/{storage}/content":             s.handleStorageContent,
+		"DELETE /nodes/{node}/storage/{storage}/content/{volume}": s.handleVolumeDelete,
+		"GET /nodes/{node}/tasks":                                 s.handleNodeTasks,
+		"GET /nodes/{node}/tasks/{upid}/status":                   s.handleTaskStatus,
+		"GET /nodes/{node}/tasks/{upid}/log":                      s.handleTaskLog,
+		"DELETE /nodes/{node}/tasks/{upid}":                       s.handleTaskStop,
+	}
+}
