@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/lxctm/terraform-provider-pve/internal/provider"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 )
 
 // version is overwritten at release time through -ldflags "-X main.version=…".
@@ -43,6 +44,7 @@ func main() {
 // subcommands are the non-provider modes of the binary, keyed by their first
 // argument; each returns the process exit status.
 var subcommands = map[string]func(args []string) int{
+	"simulate": func(args []string) int { return pvesim.RunCLI(args, os.Stdout, os.Stderr) },
 	"version": func([]string) int {
 		fmt.Println(version)
 		return 0
