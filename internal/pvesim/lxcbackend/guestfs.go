@@ -1,0 +1,177 @@
+package lxcbackend
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+)
+
+// guestFS writes files into a container from the host, confined to the
+// container's root: symlinks a container planted cannot send a write to a
+// host path. For a stopped container writes go to its overlay's writable
+// layer (lower is the read-only base, consulted for what exists); for a
+// running one to its live root, /proc/<init>/root.
+type guestFS struct {
+	root  *os.Root
+	lower *os.Root // nil when root is the container's merged view
+	uid   int      // host uid and gid of the container's root user
+}
+
+// openStoppedGuest opens a stopped container's writable layer over its base.
+func openStoppedGuest(upper, lower string, uid int) (*guestFS, error) {
+	r, err := os.OpenRoot(upper)
+	if err != nil {
+		return nil, err
+	}
+	l, err := os.OpenRoot(lower)
+	if err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	return &guestFS{root: r, lower: l, uid: uid}, nil
+}
+
+// openRunningGuest opens a running container's root through its init.
+func openRunningGuest(initPID, uid int) (*guestFS, error) {
+	r, err := os.OpenRoot(fmt.Sprintf("/proc/%d/root", initPID))
+	if err != nil {
+		return nil, err
+	}
+	return &guestFS{root: r, uid: uid}, nil
+}
+
+func (g *guestFS) Close() error {
+	err := g.root.Close()
+	if g.lower != nil {
+		err = errors.Join(err, g.lower.Close())
+	}
+	return err
+}
+
+// isWhiteout reports overlayfs's marker for a file deleted from the base.
+func isWhiteout(info fs.FileInfo) bool {
+	if info.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && st.Rdev == 0
+}
+
+// lstat looks a path up as the container sees it: the writable layer
+// first, then the base.
+func (g *guestFS) lstat(name string) (fs.FileInfo, error) {
+	info, err := g.root.Lstat(name)
+	if err == nil {
+		if isWhiteout(info) {
+			return nil, fs.ErrNotExist
+		}
+		return info, nil
+	}
+	if g.lower == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return g.lower.Lstat(name)
+}
+
+// exists reports whether the container has a file at name.
+func (g *guestFS) exists(name string) bool {
+	_, err := g.lstat(name)
+	return err == nil
+}
+
+// readFile reads a file as the container sees it.
+func (g *guestFS) readFile(name string) ([]byte, error) {
+	data, err := g.root.ReadFile(name)
+	if err == nil || g.lower == nil || !errors.Is(err, fs.ErrNotExist) {
+		return data, err
+	}
+	return g.lower.ReadFile(name)
+}
+
+// mkdirAll creates the directories of name that the writable layer lacks,
+// copying mode and owner from the base where it has them.
+func (g *guestFS) mkdirAll(dir string) error {
+	dir = path.Clean(dir)
+	if dir == "." || dir == "/" {
+		return nil
+	}
+	if err := g.mkdirAll(path.Dir(dir)); err != nil {
+		return err
+	}
+	if info, err := g.root.Lstat(dir); err == nil {
+		if info.IsDir() {
+			return nil
+		}
+		if !isWhiteout(info) {
+			return fmt.Errorf("%s is not a directory in the container", dir)
+		}
+		if err := g.root.Remove(dir); err != nil {
+			return err
+		}
+	}
+	mode, uid, gid := fs.FileMode(0o755), g.uid, g.uid
+	if g.lower != nil {
+		if info, err := g.lower.Lstat(dir); err == nil && info.IsDir() {
+			mode = info.Mode().Perm()
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				uid, gid = int(st.Uid), int(st.Gid)
+			}
+		}
+	}
+	if err := g.root.Mkdir(dir, mode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if err := g.root.Chmod(dir, mode); err != nil {
+		return err
+	}
+	return g.root.Lchown(dir, uid, gid)
+}
+
+// writeFile replaces a file in the container with a regular file owned by
+// the container's root. Whatever was there (a symlink, say) is removed
+// first, so the write lands at name itself.
+func (g *guestFS) writeFile(name string, data []byte, mode fs.FileMode) error {
+	name = strings.TrimPrefix(path.Clean(name), "/")
+	if err := g.mkdirAll(path.Dir(name)); err != nil {
+		return fmt.Errorf("writing /%s in the container: %w", name, err)
+	}
+	if info, err := g.root.Lstat(name); err == nil && !info.Mode().IsRegular() {
+		if err := g.root.Remove(name); err != nil {
+			return fmt.Errorf("writing /%s in the container: %w", name, err)
+		}
+	}
+	if err := g.root.WriteFile(name, data, mode); err != nil {
+		return fmt.Errorf("writing /%s in the container: %w", name, err)
+	}
+	if err := g.root.Chmod(name, mode); err != nil {
+		return fmt.Errorf("writing /%s in the container: %w", name, err)
+	}
+	if err := g.root.Lchown(name, g.uid, g.uid); err != nil {
+		return fmt.Errorf("writing /%s in the container: %w", name, err)
+	}
+	return nil
+}
+
+// symlink makes name a symlink to target, replacing what was there.
+func (g *guestFS) symlink(target, name string) error {
+	name = strings.TrimPrefix(path.Clean(name), "/")
+	if err := g.mkdirAll(path.Dir(name)); err != nil {
+		return fmt.Errorf("linking /%s in the container: %w", name, err)
+	}
+	if _, err := g.root.Lstat(name); err == nil {
+		if err := g.root.Remove(name); err != nil {
+			return fmt.Errorf("linking /%s in the container: %w", name, err)
+		}
+	}
+	if err := g.root.Symlink(target, name); err != nil {
+		return fmt.Errorf("linking /%s in the container: %w", name, err)
+	}
+	if err := g.root.Lchown(name, g.uid, g.uid); err != nil {
+		return fmt.Errorf("linking /%s in the container: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package lxcbackend
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Unprivileged containers map their uids and gids 0..65535 to 100000..165535
+// on the host, as Proxmox VE does; their files are owned by the shifted ids.
+const (
+	unprivilegedIDBase = 100000
+	idMapSize          = 65536
+)
+
+// rootUID is the host uid (and gid) of a container's root user.
+func rootUID(unprivileged bool) int {
+	if unprivileged {
+		return unprivilegedIDBase
+	}
+	return 0
+}
+
+// shiftOwnership moves the owners of every file under root between the host
+// range (0..65535) and the unprivileged range. Only ids inside the source
+// range move, so an interrupted shift can simply be repeated. chown clears
+// setuid and setgid bits, so they are put back afterwards; file
+// capabilities are dropped (root inside a container does not need them).
+func shiftOwnership(root string, toUnprivileged bool) error {
+	from, delta := 0, unprivilegedIDBase
+	if !toUnprivileged {
+		from, delta = unprivilegedIDBase, -unprivilegedIDBase
+	}
+	shift := func(id uint32) (int, bool) {
+		if int(id) >= from && int(id) < from+idMapSize {
+			return int(id) + delta, true
+		}
+		return int(id), false
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st, ok := info.Sys().(*syscall.Stat_t)
+		if !ok {
+			return fmt.Errorf("%s: no ownership information", path)
+		}
+		uid, uidMoved := shift(st.Uid)
+		gid, gidMoved := shift(st.Gid)
+		if !uidMoved && !gidMoved {
+			return nil
+		}
+		if err := os.Lchown(path, uid, gid); err != nil {
+			return err
+		}
+		if info.Mode()&os.ModeSymlink == 0 && info.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
+			return os.Chmod(path, info.Mode())
+		}
+		return nil
+	})
+}
