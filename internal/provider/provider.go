@@ -280,7 +280,9 @@ func (p *pveProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		NewContainerResource,
+	}
 }
 
 func (p *pveProvider) DataSources(_ context.Context) []func() datasource.DataSource {

@@ -30,6 +30,8 @@ type providerData struct {
 	Timeouts defaultTimeouts
 	// secrets are masked in every log line written under logContext.
 	secrets []string
+	// cluster is the guest list shared by the Reads of one refresh.
+	cluster clusterView
 }
 
 // defaultTimeouts are the provider-wide operation timeouts.

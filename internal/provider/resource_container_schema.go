@@ -1,0 +1,358 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var (
+	hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+	slotRE     = regexp.MustCompile(`^mp([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$`)
+	tagRE      = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_+.-]*$`)
+	mountFSRE  = regexp.MustCompile(`^[a-z0-9_.-]+$`)
+	pathRE     = regexp.MustCompile(`^/`)
+)
+
+func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An LXC container on a Proxmox VE node, created from an OS image and, optionally, a " +
+			"template spec whose defaults it takes unless it overrides them. Everything Proxmox VE can change on " +
+			"a live container is updated in place; only the OS image, `unprivileged`, the root storage and a " +
+			"shrinking disk replace the container. A container removed outside Terraform drops out of state.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<node>/<vmid>`, also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node": schema.StringAttribute{
+				MarkdownDescription: "Proxmox VE node the container runs on. Changing it replaces the container.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{stringvalidator.RegexMatches(hostnameRE,
+					"must be a Proxmox VE node name: letters, digits and inner hyphens")},
+			},
+			"vmid": schema.Int64Attribute{
+				MarkdownDescription: "Container ID. Allocated from `/cluster/nextid` when not set; parallel " +
+					"creates never collide. Changing it replaces the container.",
+				Optional: true,
+				Computed: true,
+				PlanModifiers: []planmodifier.Int64{
+					int64planmodifier.UseStateForUnknown(),
+					int64planmodifier.RequiresReplaceIfConfigured(),
+				},
+				Validators: []validator.Int64{int64validator.Between(100, 999999999)},
+			},
+			"hostname": schema.StringAttribute{
+				MarkdownDescription: "Host name: a DNS label of at most 63 characters. Defaults to the template's " +
+					"name when that is a valid label, else Proxmox VE's `CT<vmid>`.",
+				Optional: true,
+				Computed: true,
+				Validators: []validator.String{stringvalidator.RegexMatches(hostnameRE,
+					"must be a DNS label: 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen")},
+			},
+			"template": schema.SingleNestedAttribute{
+				MarkdownDescription: "Template spec the container is built from, e.g. " +
+					"`pve_lxc_template.web.spec` or `data.pve_template_discovery.all.templates[\"web\"]`. Its " +
+					"defaults apply to every setting the container does not set itself.",
+				Optional:   true,
+				Attributes: specResourceAttributes(false),
+			},
+			"os_template": schema.StringAttribute{
+				MarkdownDescription: "OS image: an appliance name such as `debian-12-standard` (resolved on the " +
+					"node, downloaded through `aplinfo` when missing) or a volume id such as " +
+					"`local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. Taken from the template when not " +
+					"set. Changing it replaces the container; spelling the same image differently does not.",
+				Optional:   true,
+				Computed:   true,
+				CustomType: normalizedStringType{normalizer: normalizeOSTemplate},
+			},
+			"cores": schema.Int64Attribute{
+				MarkdownDescription: "CPU cores (1–8192). Default: the template's, else all host cores.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 8192)},
+			},
+			"cpulimit": schema.Float64Attribute{
+				MarkdownDescription: "CPU time limit in cores (0–8192, 0 = unlimited).",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.Float64{float64validator.Between(0, 8192)},
+			},
+			"memory": schema.Int64Attribute{
+				MarkdownDescription: "Memory in MiB (at least 16). Default: the template's, else 512.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(16)},
+			},
+			"swap": schema.Int64Attribute{
+				MarkdownDescription: "Swap in MiB. Default: the template's, else 512.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"disk_size": schema.Float64Attribute{
+				MarkdownDescription: "Root filesystem size in GiB. Growing it resizes the disk in place; " +
+					"shrinking it replaces the container. Default: the template's, else 4.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.Float64{float64validator.AtLeast(0.1)},
+			},
+			"storage": schema.StringAttribute{
+				MarkdownDescription: "Storage of the root filesystem. Default: the template's, else the node's " +
+					"first storage that holds container volumes. Changing it replaces the container.",
+				Optional: true,
+				Computed: true,
+			},
+			"unprivileged": schema.BoolAttribute{
+				MarkdownDescription: "Run the container in a user namespace. Default: the template's, else " +
+					"`true`. Changing it replaces the container.",
+				Optional: true,
+				Computed: true,
+			},
+			"features": schema.SingleNestedAttribute{
+				MarkdownDescription: "LXC feature flags. Default: the template's. Proxmox VE lets only " +
+					"`root@pam` (password login, not an API token) set flags other than `nesting`, or any flag " +
+					"on a privileged container; the provider reports that at plan time.",
+				Optional: true,
+				Computed: true,
+				Attributes: map[string]schema.Attribute{
+					"nesting": schema.BoolAttribute{MarkdownDescription: "Allow nested containers.", Optional: true, Computed: true},
+					"keyctl":  schema.BoolAttribute{MarkdownDescription: "Allow the keyctl() system call (Docker in unprivileged containers).", Optional: true, Computed: true},
+					"fuse":    schema.BoolAttribute{MarkdownDescription: "Allow FUSE file systems.", Optional: true, Computed: true},
+					"mknod":   schema.BoolAttribute{MarkdownDescription: "Allow mknod() of selected device nodes (experimental in PVE).", Optional: true, Computed: true},
+					"mount": schema.SetAttribute{
+						MarkdownDescription: "File system types the container may mount, e.g. `[\"nfs\", \"cifs\"]`.",
+						Optional:            true,
+						Computed:            true,
+						ElementType:         types.StringType,
+						Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(mountFSRE,
+							"must be a file system type such as nfs or cifs"))},
+					},
+				},
+			},
+			"network": schema.ListNestedAttribute{
+				MarkdownDescription: "Network interfaces; element *i* is `net<i>`. Default: one interface `eth0` " +
+					"on the template's bridge (else `vmbr0`) with DHCP.",
+				Optional:     true,
+				Computed:     true,
+				Validators:   []validator.List{listvalidator.SizeBetween(1, 32)},
+				NestedObject: schema.NestedAttributeObject{Attributes: networkAttributes()},
+			},
+			"nameserver": schema.StringAttribute{
+				MarkdownDescription: "DNS servers, space-separated. Unset: the node's settings.",
+				Optional:            true,
+			},
+			"searchdomain": schema.StringAttribute{
+				MarkdownDescription: "DNS search domains. Unset: the node's settings.",
+				Optional:            true,
+			},
+			"ssh_public_keys": schema.StringAttribute{
+				MarkdownDescription: "Public keys for root's `authorized_keys`, one per line, installed at creation.",
+				Optional:            true,
+			},
+			"password": schema.StringAttribute{
+				MarkdownDescription: "Root password set at creation (at least 5 characters). Stored in state; prefer `password_wo`.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(5),
+					stringvalidator.ConflictsWith(path.MatchRoot("password_wo")),
+				},
+			},
+			"password_wo": schema.StringAttribute{
+				MarkdownDescription: "Root password set at creation, never stored in state (Terraform 1.11 or later). " +
+					"Change `password_wo_version` to make a new value count.",
+				Optional:   true,
+				Sensitive:  true,
+				WriteOnly:  true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(5)},
+			},
+			"password_wo_version": schema.Int64Attribute{
+				MarkdownDescription: "Any number; changing it tells the provider that `password_wo` changed.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
+			},
+			"tags": schema.SetAttribute{
+				MarkdownDescription: "Tags. Proxmox VE stores them lower-cased and sorted; case and order never " +
+					"cause a difference. Default: the template's.",
+				Optional:    true,
+				Computed:    true,
+				CustomType:  newTagSetType(),
+				ElementType: types.StringType,
+				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(tagRE,
+					"must start with a letter, digit or underscore and contain only letters, digits and _ - + ."))},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "Notes shown in the Proxmox VE UI (at most 8192 characters). Default: the template's description.",
+				Optional:            true,
+				Computed:            true,
+				CustomType:          normalizedStringType{normalizer: normalizeDescriptionText},
+				Validators:          []validator.String{stringvalidator.LengthAtMost(8192)},
+			},
+			"onboot": schema.BoolAttribute{
+				MarkdownDescription: "Start the container when the node boots.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+			"startup": schema.SingleNestedAttribute{
+				MarkdownDescription: "Boot order and delays.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"order": schema.Int64Attribute{MarkdownDescription: "Start order (lower starts first, stops last).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"up":    schema.Int64Attribute{MarkdownDescription: "Seconds to wait after starting before starting the next guest.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"down":  schema.Int64Attribute{MarkdownDescription: "Shutdown timeout in seconds.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+				},
+			},
+			"started": schema.BoolAttribute{
+				MarkdownDescription: "Whether the container runs. A container stopped outside Terraform is started again.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"reboot_on_pending": schema.BoolAttribute{
+				MarkdownDescription: "Reboot a running container when an update leaves changes that apply only at the next start (e.g. features, mount point options).",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"mount_points": schema.MapNestedAttribute{
+				MarkdownDescription: "Extra volumes keyed by slot (`mp0`…`mp255`). Added, removed and grown in " +
+					"place. Removing a mount point detaches its volume, which Proxmox VE keeps as `unused<N>` " +
+					"(its data is not lost) until the container is destroyed.",
+				Optional:     true,
+				Validators:   []validator.Map{mapvalidator.KeysAre(stringvalidator.RegexMatches(slotRE, "must be a mount point slot mp0 to mp255"))},
+				NestedObject: schema.NestedAttributeObject{Attributes: mountPointAttributes()},
+			},
+			"ipv4": schema.StringAttribute{
+				MarkdownDescription: "First IPv4 address of the running container (from the API, not from inside it).",
+				Computed:            true,
+			},
+			"ipv6": schema.StringAttribute{
+				MarkdownDescription: "First global IPv6 address of the running container.",
+				Computed:            true,
+			},
+			"mac_addresses": schema.ListAttribute{
+				MarkdownDescription: "MAC address of each interface, in `network` order.",
+				Computed:            true,
+				ElementType:         types.StringType,
+			},
+			"status": schema.StringAttribute{
+				MarkdownDescription: "`running` or `stopped`.",
+				Computed:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func networkAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"name": schema.StringAttribute{
+			MarkdownDescription: "Interface name inside the container (default `eth<i>`).",
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[-_.\w\d]+$`), "must be an interface name")},
+		},
+		"bridge": schema.StringAttribute{
+			MarkdownDescription: "Bridge to attach to (default: the template's bridge, else `vmbr0`).",
+			Optional:            true,
+			Computed:            true,
+		},
+		"ip": schema.StringAttribute{
+			MarkdownDescription: "IPv4: `dhcp`, `manual` or an address in CIDR form (`10.0.0.5/24`).",
+			Optional:            true,
+			Validators:          []validator.String{ipConfig(false)},
+		},
+		"gw": schema.StringAttribute{
+			MarkdownDescription: "IPv4 gateway.",
+			Optional:            true,
+			Validators:          []validator.String{ipAddress(false)},
+		},
+		"ip6": schema.StringAttribute{
+			MarkdownDescription: "IPv6: `auto`, `dhcp`, `manual` or an address in CIDR form.",
+			Optional:            true,
+			Validators:          []validator.String{ipConfig(true)},
+		},
+		"gw6": schema.StringAttribute{
+			MarkdownDescription: "IPv6 gateway.",
+			Optional:            true,
+			Validators:          []validator.String{ipAddress(true)},
+		},
+		"hwaddr": schema.StringAttribute{
+			MarkdownDescription: "MAC address (generated by Proxmox VE when not set).",
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{unicastMAC()},
+		},
+		"firewall": schema.BoolAttribute{
+			MarkdownDescription: "Use the Proxmox VE firewall on this interface.",
+			Optional:            true,
+			Computed:            true,
+		},
+		"tag": schema.Int64Attribute{
+			MarkdownDescription: "VLAN tag (1–4094).",
+			Optional:            true,
+			Validators:          []validator.Int64{int64validator.Between(1, 4094)},
+		},
+		"mtu": schema.Int64Attribute{
+			MarkdownDescription: "MTU (64–65535; at most the bridge's).",
+			Optional:            true,
+			Validators:          []validator.Int64{int64validator.Between(64, 65535)},
+		},
+		"rate": schema.Float64Attribute{
+			MarkdownDescription: "Rate limit in MB/s.",
+			Optional:            true,
+			Validators:          []validator.Float64{float64validator.AtLeast(0)},
+		},
+	}
+}
+
+func mountPointAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"storage": schema.StringAttribute{
+			MarkdownDescription: "Storage to allocate the volume on. Changing it replaces the container.",
+			Required:            true,
+		},
+		"size": schema.Float64Attribute{
+			MarkdownDescription: "Size in GiB. Growing resizes in place; shrinking replaces the container.",
+			Required:            true,
+			Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
+		},
+		"path": schema.StringAttribute{
+			MarkdownDescription: "Mount path inside the container.",
+			Required:            true,
+			Validators:          []validator.String{stringvalidator.RegexMatches(pathRE, "must be an absolute path")},
+		},
+		"read_only": schema.BoolAttribute{MarkdownDescription: "Mount read-only.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+		"backup":    schema.BoolAttribute{MarkdownDescription: "Include the volume in backups.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+		"acl":       schema.BoolAttribute{MarkdownDescription: "Force ACL support on or off (unset: storage default).", Optional: true},
+		"quota":     schema.BoolAttribute{MarkdownDescription: "Enable user quotas.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+		"replicate": schema.BoolAttribute{MarkdownDescription: "Include the volume in storage replication.", Optional: true, Computed: true, Default: booldefault.StaticBool(true)},
+		"shared":    schema.BoolAttribute{MarkdownDescription: "Mark the volume as available on all nodes.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+		"volume": schema.StringAttribute{
+			MarkdownDescription: "Volume id Proxmox VE allocated, e.g. `local-lvm:vm-100-disk-1`.",
+			Computed:            true,
+		},
+	}
+}
