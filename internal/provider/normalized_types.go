@@ -56,7 +56,9 @@ func (t normalizedStringType) Equal(o attr.Type) bool {
 	return ok && other.normalizer == t.normalizer
 }
 
-func (t normalizedStringType) String() string { return "normalizedStringType[" + string(t.normalizer) + "]" }
+func (t normalizedStringType) String() string {
+	return "normalizedStringType[" + string(t.normalizer) + "]"
+}
 
 func (t normalizedStringType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {
 	return normalizedStringValue{StringValue: in, normalizer: t.normalizer}, nil
@@ -141,7 +143,9 @@ var (
 	_ basetypes.SetValuableWithSemanticEquals = tagSetValue{}
 )
 
-func newTagSetType() tagSetType { return tagSetType{SetType: basetypes.SetType{ElemType: types.StringType}} }
+func newTagSetType() tagSetType {
+	return tagSetType{SetType: basetypes.SetType{ElemType: types.StringType}}
+}
 
 func (t tagSetType) Equal(o attr.Type) bool {
 	_, ok := o.(tagSetType)

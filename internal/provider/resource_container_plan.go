@@ -509,7 +509,6 @@ func (in planInputs) replacements(ctx context.Context, plan containerResourceMod
 	return out
 }
 
-
 func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
 // fullyKnown reports whether v and everything nested in it is known.
