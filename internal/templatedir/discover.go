@@ -42,13 +42,13 @@ type Result struct {
 // parallel; the result does not depend on scheduling. The error is for a
 // root that cannot be read at all; problems in templates are in the result.
 func Discover(root string, opts Options) (*Result, error) {
-	realRoot, fsys, closeRoot, err := openRoot(root)
+	realRoot, osRoot, err := openRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("template discovery: %w", err)
 	}
-	defer closeRoot()
+	defer func() { _ = osRoot.Close() }() // a directory handle: nothing to flush
 
-	entries, err := fs.ReadDir(fsys, ".")
+	entries, err := fs.ReadDir(osRoot.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("template discovery: reading %s: %s", root, pathErrorText(err))
 	}
@@ -73,6 +73,8 @@ func Discover(root string, opts Options) (*Result, error) {
 	}
 	outcomes := make([]outcome, len(candidates))
 	parallelFor(len(candidates), func(i int) {
+		fsys := newDirCachedFS(osRoot)
+		defer fsys.close()
 		outcomes[i].tpl, outcomes[i].warning = discoverOne(fsys, realRoot, candidates[i])
 	})
 
@@ -100,11 +102,13 @@ func Discover(root string, opts Options) (*Result, error) {
 // source_dir of pve_lxc_template). Reads are confined to dir itself;
 // problems name files as "<dir name>/…", as Discover does.
 func LoadTemplate(dir string) (*Template, error) {
-	realDir, fsys, closeRoot, err := openRoot(dir)
+	realDir, osRoot, err := openRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading template: %w", err)
 	}
-	defer closeRoot()
+	defer func() { _ = osRoot.Close() }() // a directory handle: nothing to flush
+	fsys := newDirCachedFS(osRoot)
+	defer fsys.close()
 	name := filepath.Base(filepath.Clean(dir))
 	t := &tree{fsys: fsys, absRoot: realDir, dir: ".", root: node{display: name, path: ".", mode: fs.ModeDir}}
 	return parseTemplate(t, name), nil
@@ -164,21 +168,21 @@ func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, *Proble
 }
 
 // openRoot opens dir as an os.Root and returns its real path (symlinks
-// resolved, for mapping absolute symlink targets) and its fs.FS.
-func openRoot(dir string) (string, fs.FS, func(), error) {
+// resolved, for mapping absolute symlink targets) with it.
+func openRoot(dir string) (string, *os.Root, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	realDir, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	r, err := os.OpenRoot(realDir)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
-	return filepath.ToSlash(realDir), r.FS(), func() { _ = r.Close() }, nil
+	return filepath.ToSlash(realDir), r, nil
 }
 
 // parallelFor runs fn(0..n-1) on a bounded pool of GOMAXPROCS workers.

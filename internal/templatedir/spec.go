@@ -10,7 +10,7 @@ import (
 // Spec is the template spec: the one object that flows from a template
 // directory through pve_template_discovery and pve_lxc_template into
 // pve_lxc_container. The JSON names are the Terraform attribute names
-// (DESIGN §4) and are also the encoding the digest is computed over.
+// (DESIGN §4), so the spec also reads naturally as JSON.
 type Spec struct {
 	// Name is the template's directory name; it identifies the template.
 	Name string `json:"name"`

@@ -216,23 +216,26 @@ func (t *tree) read(n node) ([]byte, fs.FileMode, bool) {
 
 var errFileTooLarge = fmt.Errorf("file grew over the limit of %d bytes while being read", MaxFileSize)
 
-// readLimited reads r to the end into one buffer sized from the stat'ed
-// size, failing when there is more than limit bytes.
+// readLimited reads a regular file to the end into one buffer sized from
+// its stat'ed size, failing when there is more than limit bytes. A read
+// that returns the stat'ed size and stops short of the spare byte is the
+// end of the file (regular files never return short reads before it), so
+// the common case costs a single read call.
 func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, sizeHint+1) // +1: reach EOF without growing
+	buf := make([]byte, 0, sizeHint+1) // +1: see a grown file without reallocating
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
+		want := cap(buf) - len(buf)
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
+		switch {
+		case int64(len(buf)) > limit:
 			return nil, errFileTooLarge
-		}
-		if errors.Is(err, io.EOF) {
+		case errors.Is(err, io.EOF), err == nil && n > 0 && n < want && int64(len(buf)) == sizeHint:
 			return buf, nil
-		}
-		if err != nil {
+		case err != nil:
 			return nil, err
 		}
 	}
