@@ -124,7 +124,7 @@ func (s *Server) downloadTemplate(ctx context.Context, t *task, node string, sc 
 func (s *Server) storeTemplate(ctx context.Context, node string, sc StorageConfig, a appliance, log func(string)) error {
 	rel := templateFileRel(sc, a.Template)
 	path := filepath.Join(s.nodeFS(node), rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	if err := s.backend.PrepareImage(ctx, a.Template, path, log); err != nil {

@@ -219,7 +219,7 @@ type credentials struct {
 func extractCredentials(r *http.Request) credentials {
 	var c credentials
 	if ck, err := r.Cookie("PVEAuthCookie"); err == nil && ck.Value != "" {
-		if v, err := url.QueryUnescape(ck.Value); err == nil {
+		if v, err := url.PathUnescape(ck.Value); err == nil {
 			c.ticket = v
 		} else {
 			c.ticket = ck.Value
@@ -250,7 +250,7 @@ func authValue(header, key string) string {
 			if k := strings.IndexByte(v, ';'); k >= 0 {
 				v = v[:k]
 			}
-			if u, err := url.QueryUnescape(v); err == nil {
+			if u, err := url.PathUnescape(v); err == nil {
 				return u
 			}
 			return v

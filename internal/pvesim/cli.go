@@ -98,8 +98,8 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	fs.Var(&faults, "fault", "inject a fault, e.g. 'method=GET,path=/nodes/*/lxc,status=502,count=3' (repeatable)")
 	fs.Var(&templates, "template", "pre-install an appliance template on every node's local storage (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: terraform-provider-pve simulate [flags]")
-		fmt.Fprintln(stderr, "Runs a Proxmox VE API simulator and prints one JSON line with its coordinates.")
+		_, _ = fmt.Fprintln(stderr, "Usage: terraform-provider-pve simulate [flags]")
+		_, _ = fmt.Fprintln(stderr, "Runs a Proxmox VE API simulator and prints one JSON line with its coordinates.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -109,7 +109,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simulate: unexpected argument %q\n", fs.Arg(0))
+		_, _ = fmt.Fprintf(stderr, "simulate: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	logger := log.New(stderr, "pvesim: ", log.LstdFlags)
@@ -126,7 +126,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	for _, spec := range faults {
 		f, err := ParseFault(spec)
 		if err != nil {
-			fmt.Fprintf(stderr, "simulate: --fault: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "simulate: --fault: %v\n", err)
 			return 2
 		}
 		cfg.Faults = append(cfg.Faults, f)
@@ -135,19 +135,19 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	factory, ok := backends[*backendName]
 	backendsMu.Unlock()
 	if !ok {
-		fmt.Fprintf(stderr, "simulate: unknown --backend %q (known: %s)\n", *backendName, strings.Join(backendNames(), ", "))
+		_, _ = fmt.Fprintf(stderr, "simulate: unknown --backend %q (known: %s)\n", *backendName, strings.Join(backendNames(), ", "))
 		return 2
 	}
 	b, err := factory(BackendOptions{Nodes: cfg.Nodes, StateDir: *stateDir, Logf: cfg.Logf})
 	if err != nil {
-		fmt.Fprintf(stderr, "simulate: --backend %s: %v\n", *backendName, err)
+		_, _ = fmt.Fprintf(stderr, "simulate: --backend %s: %v\n", *backendName, err)
 		return 1
 	}
 	cfg.Backend = b
 	if *requestLog != "" {
 		f, err := os.OpenFile(*requestLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			fmt.Fprintf(stderr, "simulate: --request-log: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "simulate: --request-log: %v\n", err)
 			_ = b.Close()
 			return 1
 		}
@@ -161,7 +161,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	srv, err := Start(startCtx, cfg)
 	startCancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "simulate: %v\n", err)
 		_ = b.Close()
 		return 1
 	}
@@ -170,7 +170,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		CACertFile: srv.CACertFile(), TLSFingerprint: srv.Fingerprint(), Nodes: srv.Nodes(),
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "simulate: %v\n", err)
 		_ = srv.Close()
 		return 1
 	}

@@ -103,7 +103,7 @@ func (c *apiClient) doRaw(method, path string, params url.Values, edit func(*htt
 		c.t.Fatal(err)
 	}
 	r := apiResp{Status: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, resp.Status[:4]), Header: resp.Header, Body: data}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(data) > 0 {
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && len(data) > 0 && resp.Header.Get("Content-Encoding") == "" {
 		var env struct {
 			Data    json.RawMessage   `json:"data"`
 			Message string            `json:"message"`
@@ -197,7 +197,7 @@ func (c *apiClient) mustTask(method, path string, params url.Values) string {
 }
 
 const (
-	debian12 = "debian-12-standard_12.7-1_amd64.tar.zst"
+	debian12  = "debian-12-standard_12.7-1_amd64.tar.zst"
 	debianVol = "local:vztmpl/" + debian12
 )
 

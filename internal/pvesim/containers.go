@@ -378,7 +378,7 @@ func specFor(vmid int, node string, values map[string]string, imagePath string) 
 
 // restoreBackend re-creates the persisted containers in the backend after
 // a restart, and starts those that were running.
-func (s *Server) restoreBackend(ctx context.Context) error {
+func (s *Server) restoreBackend(ctx context.Context) {
 	for _, st := range s.containerStates() {
 		if st.Config.lock() == "create" {
 			continue
@@ -395,5 +395,4 @@ func (s *Server) restoreBackend(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }

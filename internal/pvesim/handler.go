@@ -74,22 +74,32 @@ func unauthenticated(method, rel string) bool {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path}
-	status, message := s.serve(w, r, &rec)
-	rec.Status = status
-	rec.Message = message
-	rec.Duration = time.Since(started)
-	s.reqlog.add(rec)
+	// The record is logged just before the answer goes out, so a client
+	// that has its answer finds the request in the log.
+	logged := false
+	logAs := func(status int, message string) {
+		if logged {
+			return
+		}
+		logged = true
+		rec.Status, rec.Message, rec.Duration = status, message, time.Since(started)
+		s.reqlog.add(rec)
+	}
+	s.serve(w, r, &rec, logAs)
+	logAs(0, "no answer")
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecord) (int, string) {
-	fail := func(e *apiError) (int, string) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecord, logAs func(int, string)) {
+	fail := func(e *apiError) {
 		if e.Status == http.StatusUnauthorized && s.cfg.AuthFailureDelay > 0 {
 			time.Sleep(s.cfg.AuthFailureDelay)
 		}
-		return writeError(w, e, s.now()), reasonPhrase(e.Message)
+		logAs(e.Status, reasonPhrase(e.Message))
+		writeError(w, e, s.now())
 	}
 	if r.URL.Path != apiPrefix && !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
-		return fail(frameworkErr(http.StatusNotImplemented, "no such uri"))
+		fail(frameworkErr(http.StatusNotImplemented, "no such uri"))
+		return
 	}
 	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	if rel == "" {
@@ -97,18 +107,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
-		return fail(frameworkErr(http.StatusBadRequest, "unable to read request body"))
+		fail(frameworkErr(http.StatusBadRequest, "unable to read request body"))
+		return
 	}
 	if len(body) > 0 && r.Method != http.MethodPost && r.Method != http.MethodPut {
-		return fail(frameworkErr(http.StatusNotImplemented, "Unexpected content for method '"+r.Method+"'"))
+		fail(frameworkErr(http.StatusNotImplemented, "Unexpected content for method '"+r.Method+"'"))
+		return
 	}
 	if len(body) > maxBodyBytes {
-		return fail(frameworkErr(http.StatusNotImplemented, "for data too large"))
+		fail(frameworkErr(http.StatusNotImplemented, "for data too large"))
+		return
 	}
 	raw, perr := mergeParams(r, body)
 	rec.Params = maskParams(raw)
 	if perr != nil {
-		return fail(perr)
+		fail(perr)
+		return
 	}
 
 	lockFail := false
@@ -133,31 +147,37 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	if terminal != nil {
 		rec.Fault = joinFault(rec.Fault, terminal.Kind.label(terminal.Status))
 		if terminal.Kind == FaultDrop {
+			logAs(0, "connection dropped")
 			dropConnection(w)
-			return 0, "connection dropped"
+			return
 		}
-		return fail(faultAnswer(*terminal))
+		fail(faultAnswer(*terminal))
+		return
 	}
 
 	var who principal
 	if !unauthenticated(r.Method, rel) {
 		p, aerr := s.auth.authenticate(r)
 		if aerr != nil {
-			return fail(aerr)
+			fail(aerr)
+			return
 		}
 		who = p
 		rec.Auth = p.ID()
 	}
 	m, pathParams, ok := schema.Lookup(r.Method, rel)
 	if !ok {
-		return fail(notImplemented(r.Method, rel))
+		fail(notImplemented(r.Method, rel))
+		return
 	}
 	handler, ok := s.handlers[m.HTTPMethod+" "+m.Path]
 	if !ok {
-		return fail(notImplemented(r.Method, rel))
+		fail(notImplemented(r.Method, rel))
+		return
 	}
 	if who.isToken() && !m.AllowToken {
-		return fail(permErr("URI '" + rel + "' not available with API token, need proper ticket."))
+		fail(permErr("URI '" + rel + "' not available with API token, need proper ticket."))
+		return
 	}
 	if m.ProxyTo != "" {
 		node := pathParams[m.ProxyTo]
@@ -167,12 +187,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 		if node == "localhost" {
 			pathParams[m.ProxyTo] = s.localNode()
 		} else if node != "" && !s.isNode(node) {
-			return fail(errf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", node, node))
+			fail(errf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", node, node))
+			return
 		}
 	}
 	values, verrs := m.ValidateWithPath(pathParams, raw)
 	if len(verrs) > 0 {
-		return fail(paramErr(verrs))
+		fail(paramErr(verrs))
+		return
 	}
 	ctx := r.Context()
 	if lockFail {
@@ -185,13 +207,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 		if !errors.As(herr, &aerr) {
 			aerr = errf("%s", strings.TrimRight(herr.Error(), "\n"))
 		}
-		return fail(aerr)
+		fail(aerr)
+		return
 	}
 	env := envelope{Data: out}
 	if res, ok := out.(result); ok {
 		env = envelope{Data: res.data, Total: res.total}
 	}
-	return writeSuccess(w, r, env, s.now()), ""
+	logAs(http.StatusOK, "")
+	writeSuccess(w, r, env, s.now())
 }
 
 func joinFault(have, add string) string {

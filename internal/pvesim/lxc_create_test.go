@@ -117,7 +117,9 @@ func TestCreateSynchronousChecks(t *testing.T) {
 				r.wantParamErr(t, map[string]string{"password": "value must be at least 5 characters long"})
 			}},
 		{"mount point without rootfs", url.Values{"vmid": {"101"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}, "mp0": {"local-lvm:1,mp=/data"}},
-			func(t *testing.T, r apiResp) { r.wantErr(t, 500, "mount points configured, but 'rootfs' not set - aborting") }},
+			func(t *testing.T, r apiResp) {
+				r.wantErr(t, 500, "mount points configured, but 'rootfs' not set - aborting")
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

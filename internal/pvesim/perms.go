@@ -27,12 +27,11 @@ func checkRootOnly(who principal, set map[string]string, deleted []string, old m
 			if isDelete {
 				return nil
 			}
-			ps, err := parseMountPoint(opt, set[opt])
-			if err != nil {
-				return nil // the schema check already rejected it
-			}
-			if t := mountPointType(ps.Value("volume")); t != "volume" {
-				return permErr("mount point type " + t + " is only allowed for root@pam")
+			// An unparsable value was rejected by the schema check already.
+			if ps, err := parseMountPoint(opt, set[opt]); err == nil {
+				if t := mountPointType(ps.Value("volume")); t != "volume" {
+					return permErr("mount point type " + t + " is only allowed for root@pam")
+				}
 			}
 		case devKeyRE.MatchString(opt):
 			return permErr("configuring device passthrough is only allowed for root@pam")

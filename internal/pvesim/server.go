@@ -159,24 +159,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	for _, n := range cfg.Nodes {
-		if err := os.MkdirAll(s.nodeFS(n), 0o755); err != nil {
+		if err := os.MkdirAll(s.nodeFS(n), 0o750); err != nil {
 			return nil, err
 		}
 	}
 	if err := s.loadState(); err != nil {
 		return nil, err
 	}
-	if err := s.restoreBackend(ctx); err != nil {
-		return nil, err
-	}
+	s.restoreBackend(ctx)
 	if err := s.installTemplates(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startHTTPS(); err != nil {
+	if err := s.startHTTPS(ctx); err != nil {
 		return nil, err
 	}
 	if !cfg.DisableSSH {
-		if err := s.startSSH(); err != nil {
+		if err := s.startSSH(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -211,7 +209,8 @@ func (s *Server) saveCredentials(creds *credentialsFile) {
 	if s.cfg.StateDir == "" {
 		return
 	}
-	data, err := json.MarshalIndent(creds, "", " ")
+	data, err := json.MarshalIndent(creds, "", " ") //nolint:gosec // keeping the credentials in the 0600 state file is the point.
+
 	if err == nil {
 		err = writeFileAtomic(filepath.Join(s.baseDir, "credentials.json"), data, 0o600)
 	}
@@ -220,8 +219,8 @@ func (s *Server) saveCredentials(creds *credentialsFile) {
 	}
 }
 
-func (s *Server) startHTTPS() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+func (s *Server) startHTTPS(ctx context.Context) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
@@ -245,8 +244,7 @@ func (s *Server) startHTTPS() error {
 			host = h
 		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // a tcp listener has tcp addresses.
-	s.endpoint = "https://" + net.JoinHostPort(host, strconv.Itoa(port))
+	s.endpoint = "https://" + net.JoinHostPort(host, strconv.Itoa(listenerPort(ln)))
 	go func() {
 		if err := s.http.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logf("pvesim: https: %v", err)
@@ -255,7 +253,7 @@ func (s *Server) startHTTPS() error {
 	return nil
 }
 
-func (s *Server) startSSH() error {
+func (s *Server) startSSH(ctx context.Context) error {
 	host, portText, err := net.SplitHostPort(s.cfg.SSHListen)
 	if err != nil {
 		return fmt.Errorf("ssh listen address %q: %w", s.cfg.SSHListen, err)
@@ -285,7 +283,7 @@ func (s *Server) startSSH() error {
 		if basePort != 0 {
 			port = basePort + i
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err != nil {
 			_ = srv.Close()
 			return fmt.Errorf("node %s: ssh listen: %w", name, err)
@@ -295,7 +293,7 @@ func (s *Server) startSSH() error {
 			sshHost = "127.0.0.1"
 		}
 		n := &simNode{name: name, dir: s.nodeFS(name), ssh: srv, listener: ln, info: NodeInfo{
-			Name: name, SSHHost: sshHost, SSHPort: ln.Addr().(*net.TCPAddr).Port, //nolint:forcetypeassert // tcp listener.
+			Name: name, SSHHost: sshHost, SSHPort: listenerPort(ln),
 			SSHHostKey: sshnode.AuthorizedKey(hostKey.PublicKey()),
 		}}
 		s.nodes = append(s.nodes, n)
@@ -347,6 +345,14 @@ func (s *Server) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// listenerPort is the TCP port a listener got.
+func listenerPort(ln net.Listener) int {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
 }
 
 func (s *Server) logf(format string, args ...any) { s.cfg.Logf(format, args...) }

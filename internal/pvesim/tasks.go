@@ -48,9 +48,7 @@ type taskLog interface {
 func (t *task) log(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(fmt.Sprintf(format, args...), "\n"), "\n") {
-		t.lines = append(t.lines, line)
-	}
+	t.lines = append(t.lines, strings.Split(strings.TrimRight(fmt.Sprintf(format, args...), "\n"), "\n")...)
 }
 
 func (t *task) warn(format string, args ...any) {

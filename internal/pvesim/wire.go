@@ -42,10 +42,11 @@ func setCommonHeaders(h http.Header, now time.Time) {
 // writeSuccess sends {"data": …} with status 200 on a kept-alive connection,
 // gzip-compressed like pveproxy when the client asks and the body is
 // larger than 1 KiB.
-func writeSuccess(w http.ResponseWriter, r *http.Request, env envelope, now time.Time) int {
+func writeSuccess(w http.ResponseWriter, r *http.Request, env envelope, now time.Time) {
 	body, err := json.Marshal(env)
 	if err != nil {
-		return writeError(w, errf("unable to encode result: %v", err), now)
+		writeError(w, errf("unable to encode result: %v", err), now)
+		return
 	}
 	h := w.Header()
 	setCommonHeaders(h, now)
@@ -60,14 +61,13 @@ func writeSuccess(w http.ResponseWriter, r *http.Request, env envelope, now time
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
-	return http.StatusOK
+	_, _ = w.Write(body) //nolint:gosec // JSON with an explicit content type, never HTML.
 }
 
 // writeError sends e with the first line of its message as the reason
 // phrase and "Connection: close", writing the status line itself because
 // net/http only knows the standard phrases.
-func writeError(w http.ResponseWriter, e *apiError, now time.Time) int {
+func writeError(w http.ResponseWriter, e *apiError, now time.Time) {
 	var body []byte
 	contentType := jsonContentType
 	switch e.Body {
@@ -79,7 +79,6 @@ func writeError(w http.ResponseWriter, e *apiError, now time.Time) int {
 	case bodyEmpty:
 	}
 	writeRaw(w, e.Status, reasonPhrase(e.Message), contentType, body, now)
-	return e.Status
 }
 
 // writeRaw hijacks the connection to put a custom status line on the wire,
@@ -97,7 +96,7 @@ func writeRaw(w http.ResponseWriter, status int, reason, contentType string, bod
 		}
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(status)
-		_, _ = w.Write(body)
+		_, _ = w.Write(body) //nolint:gosec // JSON or plain text with an explicit content type, never HTML.
 		return
 	}
 	defer func() { _ = conn.Close() }()

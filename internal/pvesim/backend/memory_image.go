@@ -41,7 +41,7 @@ func WritePlaceholderImage(path, appliance string) (int64, error) {
 	default:
 		data = tarball
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return 0, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
@@ -123,8 +123,9 @@ func zstdStored(data []byte) []byte {
 		if n == len(data) {
 			last = 1
 		}
-		hdr := uint32(last) | uint32(n)<<3 //nolint:gosec // n <= 128 KiB.
-		out.Write([]byte{byte(hdr), byte(hdr >> 8), byte(hdr >> 16)})
+		var hdr [4]byte
+		binary.LittleEndian.PutUint32(hdr[:], uint32(last)|uint32(n)<<3) //nolint:gosec // n <= 128 KiB.
+		out.Write(hdr[:3])
 		out.Write(data[:n])
 		data = data[n:]
 	}
