@@ -89,8 +89,8 @@ func (p *confParser) warnf(line int, format string, args ...any) {
 
 // fail records a syntax error that makes bash refuse the whole file, and
 // stops parsing: nothing after it can be trusted.
-func (p *confParser) fail(line int, format string, args ...any) {
-	p.probs.errorf(p.file, line, format, args...)
+func (p *confParser) fail(line int, msg string) {
+	p.probs.errorf(p.file, line, "%s", msg)
 	p.failed = true
 }
 

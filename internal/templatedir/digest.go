@@ -94,7 +94,7 @@ type digestEncoder struct {
 }
 
 func (e *digestEncoder) count(n int) {
-	e.h.Write(binary.AppendUvarint(e.scratch[:0], uint64(n)))
+	e.h.Write(binary.AppendUvarint(e.scratch[:0], uint64(n))) //nolint:gosec // n is a length, never negative
 }
 
 func (e *digestEncoder) str(s string) {
@@ -107,7 +107,7 @@ func (e *digestEncoder) str(s string) {
 }
 
 func (e *digestEncoder) i64(v int64) {
-	e.h.Write(binary.BigEndian.AppendUint64(e.scratch[:0], uint64(v)))
+	e.h.Write(binary.BigEndian.AppendUint64(e.scratch[:0], uint64(v))) //nolint:gosec // two's complement bits are the documented encoding
 }
 
 func (e *digestEncoder) boolean(b bool) {

@@ -68,22 +68,20 @@ func Discover(root string, opts Options) (*Result, error) {
 	}
 
 	type outcome struct {
-		tpl     *Template
-		warning *Problem
+		tpl      *Template
+		warnings []Problem
 	}
 	outcomes := make([]outcome, len(candidates))
 	parallelFor(len(candidates), func(i int) {
 		fsys := newDirCachedFS(osRoot)
 		defer fsys.close()
-		outcomes[i].tpl, outcomes[i].warning = discoverOne(fsys, realRoot, candidates[i])
+		outcomes[i].tpl, outcomes[i].warnings = discoverOne(fsys, realRoot, candidates[i])
 	})
 
 	res := &Result{Templates: []*Template{}}
 	found := map[string]bool{}
 	for _, o := range outcomes {
-		if o.warning != nil {
-			res.Warnings = append(res.Warnings, *o.warning)
-		}
+		res.Warnings = append(res.Warnings, o.warnings...)
 		if o.tpl != nil {
 			res.Templates = append(res.Templates, o.tpl)
 			found[o.tpl.Name] = true
@@ -109,7 +107,7 @@ func LoadTemplate(dir string) (*Template, error) {
 	defer func() { _ = osRoot.Close() }() // a directory handle: nothing to flush
 	fsys := newDirCachedFS(osRoot)
 	defer fsys.close()
-	name := filepath.Base(filepath.Clean(dir))
+	name := path.Base(realDir)
 	t := &tree{fsys: fsys, absRoot: realDir, dir: ".", root: node{display: name, path: ".", mode: fs.ModeDir}}
 	return parseTemplate(t, name), nil
 }
@@ -137,27 +135,25 @@ func ParseTemplate(fsys fs.FS, dir string) *Template {
 	return parseTemplate(t, name)
 }
 
-// discoverOne parses one candidate entry of the root, or returns nil when
-// it is not a template.
-func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, *Problem) {
+// discoverOne parses one candidate entry of the root. The template is nil
+// when the entry is not one (no template.conf, a broken link, a link out
+// of the root; only the last is worth a warning).
+func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, []Problem) {
 	name := e.Name()
 	dir := name
 	if e.Type()&fs.ModeSymlink != 0 {
 		resolved, err := resolveLinks(fsys, realRoot, name)
-		switch {
-		case errors.Is(err, errOutside):
+		if errors.Is(err, errOutside) {
 			target, _ := fs.ReadLink(fsys, name)
-			return nil, &Problem{File: name, Message: fmt.Sprintf("ignored: symlink to %s leads outside the discovery root and is not followed", excerpt(target))}
-		case err != nil:
-			return nil, nil // broken or unreadable link: not a template
+			return nil, []Problem{{File: name, Message: fmt.Sprintf("ignored: symlink to %s leads outside the discovery root and is not followed", excerpt(target))}}
 		}
-		if fi, err := fs.Stat(fsys, resolved); err != nil || !fi.IsDir() {
+		if !isDir(fsys, resolved, err) {
 			return nil, nil
 		}
 		dir = resolved
 	}
-	if _, err := fs.Lstat(fsys, path.Join(dir, confFile)); err != nil {
-		return nil, nil // no template.conf: not a template
+	if !exists(fsys, path.Join(dir, confFile)) {
+		return nil, nil
 	}
 	t := &tree{fsys: fsys, absRoot: realRoot, dir: dir, root: node{display: strings.ToValidUTF8(name, "\uFFFD"), path: dir, mode: fs.ModeDir}}
 	tpl := parseTemplate(t, strings.ToValidUTF8(name, "\uFFFD"))
@@ -165,6 +161,21 @@ func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, *Proble
 		tpl.errorf(tpl.Name, 0, "directory name is not valid UTF-8")
 	}
 	return tpl, nil
+}
+
+// isDir reports whether a link resolved without error to a directory.
+func isDir(fsys fs.FS, resolved string, resolveErr error) bool {
+	if resolveErr != nil {
+		return false
+	}
+	fi, err := fs.Stat(fsys, resolved)
+	return err == nil && fi.IsDir()
+}
+
+// exists reports whether name exists (as anything, a broken link included).
+func exists(fsys fs.FS, name string) bool {
+	_, err := fs.Lstat(fsys, name)
+	return err == nil
 }
 
 // openRoot opens dir as an os.Root and returns its real path (symlinks

@@ -39,13 +39,18 @@ func (t *tree) files(dir node) []File {
 		if s == nil {
 			return node{}, false, true
 		}
-		s.used = true
 		n, ok := t.child(parent, s.entry)
 		return n, true, ok
 	}
 
 	out := []File{}
 	for _, e := range contents {
+		// Sidecars of a content file with a problem are not orphans.
+		for _, suffix := range []string{pathSidecar, policySidecar} {
+			if s := sidecars[e.Name()+suffix]; s != nil {
+				s.used = true
+			}
+		}
 		name, ok := t.entryName(dir, e)
 		if !ok {
 			continue
@@ -116,7 +121,7 @@ func (t *tree) files(dir node) []File {
 // sidecarValue reads a sidecar's first non-blank line (trimmed) and checks
 // it. Problems point at the sidecar and the line the value is on.
 func (t *tree) sidecarValue(n node, check func(string) (string, error)) (string, bool) {
-	data, _, ok := t.readRegular(n)
+	data, ok := t.readRegular(n)
 	if !ok {
 		return "", false
 	}

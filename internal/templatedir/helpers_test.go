@@ -52,16 +52,16 @@ func discoverAll(t testing.TB, root string) *Result {
 	return res
 }
 
-// onlyTemplate discovers root and returns the one template named name.
-func onlyTemplate(t testing.TB, root, name string) *Template {
+// onlyTemplate discovers root and returns its template "t".
+func onlyTemplate(t testing.TB, root string) *Template {
 	t.Helper()
 	res := discoverAll(t, root)
 	for _, tpl := range res.Templates {
-		if tpl.Name == name {
+		if tpl.Name == "t" {
 			return tpl
 		}
 	}
-	t.Fatalf("template %q not discovered in %s (found %d templates)", name, root, len(res.Templates))
+	t.Fatalf("template \"t\" not discovered in %s (found %d templates)", root, len(res.Templates))
 	return nil
 }
 
@@ -75,7 +75,7 @@ func parseTemplateFiles(t testing.TB, files map[string]string) *Template {
 		all["t/"+k] = v
 	}
 	writeFiles(t, root, all)
-	return onlyTemplate(t, root, "t")
+	return onlyTemplate(t, root)
 }
 
 // expectProblems checks problems against wants of the form

@@ -29,7 +29,7 @@ func (t *tree) packages(dir node) []Package {
 			t.probs.warnf(n.display, 0, "ignored: unknown package file extension (use .%s)", strings.Join(Managers(), ", ."))
 			continue
 		}
-		data, _, ok := t.readRegular(n)
+		data, ok := t.readRegular(n)
 		if !ok {
 			continue
 		}

@@ -178,7 +178,7 @@ func TestFileMode(t *testing.T) {
 	if err := os.Chmod(filepath.Join(root, "t", filesDirPath, "group-x"), 0o614); err != nil {
 		t.Fatal(err)
 	}
-	tpl := onlyTemplate(t, root, "t")
+	tpl := onlyTemplate(t, root)
 	modes := map[string]string{}
 	for _, f := range tpl.Spec.Files {
 		modes[f.Name] = f.Mode

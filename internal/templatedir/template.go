@@ -62,7 +62,7 @@ func parseTemplate(t *tree, name string) *Template {
 	if conf == nil {
 		t.probs.errorf(confDisplay, 0, "missing: a template directory needs a template.conf")
 	} else if n, ok := t.child(t.root, conf); ok {
-		if data, _, ok := t.readRegular(n); ok {
+		if data, ok := t.readRegular(n); ok {
 			confData = data
 		}
 	}
@@ -109,12 +109,13 @@ func (t *tree) subdir(parent node, e fs.DirEntry) (node, bool) {
 }
 
 // readRegular reads a file that must be a regular file.
-func (t *tree) readRegular(n node) ([]byte, fs.FileMode, bool) {
+func (t *tree) readRegular(n node) ([]byte, bool) {
 	if !n.isRegular() {
 		t.probs.errorf(n.display, 0, "not a regular file")
-		return nil, 0, false
+		return nil, false
 	}
-	return t.read(n)
+	data, _, ok := t.read(n)
+	return data, ok
 }
 
 // entryName returns e's name, or reports it and returns ok=false when it is
