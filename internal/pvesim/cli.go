@@ -94,6 +94,8 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	rootPassword := fs.String("root-password", "", "root@pam's password for tickets and SSH (default: generated)")
 	requestLog := fs.String("request-log", "", "append every API request as a JSON line to this file")
 	taskDuration := fs.Duration("task-duration", defaultTaskDuration, "how long each worker task runs")
+	ticketLifetime := fs.Duration("ticket-lifetime", defaultTicketLifetime, "lifetime of tickets and CSRF tokens")
+	authDelay := fs.Duration("auth-failure-delay", 0, "delay of 401 answers (real PVE waits about 3s)")
 	var faults, templates stringList
 	fs.Var(&faults, "fault", "inject a fault, e.g. 'method=GET,path=/nodes/*/lxc,status=502,count=3' (repeatable)")
 	fs.Var(&templates, "template", "pre-install an appliance template on every node's local storage (repeatable)")
@@ -116,6 +118,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	cfg := Config{
 		Listen: *listen, SSHListen: *sshListen, StateDir: *stateDir, APIToken: *apiToken,
 		RootPassword: *rootPassword, TaskDuration: *taskDuration, Templates: templates,
+		TicketLifetime: *ticketLifetime, AuthFailureDelay: *authDelay,
 		Logf: func(format string, args ...any) { logger.Printf(format, args...) },
 	}
 	for _, n := range strings.Split(*nodes, ",") {

@@ -137,7 +137,7 @@ func (s *Server) handleClusterResources(q *request) (any, error) {
 	out := []map[string]any{}
 	if typ == "" || typ == "vm" {
 		for _, st := range s.containerStates() {
-			out = append(out, st.resourceJSON())
+			out = append(out, st.resourceJSON(s.now()))
 		}
 	}
 	if typ == "" || typ == "node" {

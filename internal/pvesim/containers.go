@@ -181,8 +181,8 @@ func (st ctState) vmstatus(now time.Time) map[string]any {
 }
 
 // resourceJSON is the container's /cluster/resources entry.
-func (st ctState) resourceJSON() map[string]any {
-	d := st.vmstatus(time.Now())
+func (st ctState) resourceJSON(now time.Time) map[string]any {
+	d := st.vmstatus(now)
 	out := map[string]any{
 		"id": fmt.Sprintf("lxc/%d", st.VMID), "type": "lxc", "vmid": st.VMID, "node": st.Node, "name": d["name"],
 		"status": d["status"], "template": 0, "maxmem": d["maxmem"], "mem": d["mem"], "maxdisk": d["maxdisk"],

@@ -2,4 +2,85 @@
 // the official schema, with tasks, locks, storage, faults and an SSH node
 // that understands pct. Tests, the demo and users' CI pipelines run the
 // provider against it when no real Proxmox VE is reachable.
+//
+// # Starting it
+//
+// From Go tests, New(t, opts...) starts a simulator on 127.0.0.1 with
+// random ports (SSH nodes included) and closes it when the test ends; Start
+// does the same from a Config for other programs. From the command line:
+//
+//	terraform-provider-pve simulate [flags]
+//
+//	--listen ADDR          HTTPS API address (default 127.0.0.1:8006; port 0 = any free port)
+//	--ssh-listen ADDR      first node's SSH address (default 127.0.0.1:2222); node i listens
+//	                       on port+i, or on free ports when the port is 0
+//	--nodes a,b            node names (default pve); the first serves the API
+//	--backend NAME         memory (default) or lxc (not built yet: a clear error)
+//	--state-dir DIR        keep CA, server certificate, credentials, SSH host keys and the
+//	                       cluster state (state.json: configs, volumes, tasks) across restarts
+//	--api-token TOKEN      root@pam's token 'root@pam!name=SECRET' (default generated, or the
+//	                       one stored in --state-dir)
+//	--root-password PW     root@pam's password for tickets and SSH (default likewise)
+//	--fault SPEC           arm a fault (repeatable, syntax below)
+//	--request-log FILE     append every API request as a JSON line (RequestRecord)
+//	--task-duration D      how long each worker task runs (default 200ms)
+//	--ticket-lifetime D    ticket and CSRF token lifetime (default 2h)
+//	--auth-failure-delay D delay of 401 answers (default 0; real PVE waits about 3s)
+//	--template FILE        pre-install an appliance template on every node's local storage
+//
+// When ready it prints exactly one JSON line on stdout and logs to stderr:
+//
+//	{"endpoint":"https://127.0.0.1:8006","api_token":"root@pam!sim=…","username":"root@pam",
+//	 "password":"…","ca_cert_file":"/…/ca.pem","tls_fingerprint":"AB:CD:…",
+//	 "nodes":[{"name":"pve","ssh_host":"127.0.0.1","ssh_port":2222,"ssh_host_key":"ssh-ed25519 AAAA…"}]}
+//
+// tls_fingerprint is the SHA-256 of the server (leaf) certificate in PVE's
+// colon form; ca_cert_file is the CA that signed it (in --state-dir, or in a
+// temporary directory removed at exit). It runs until SIGINT or SIGTERM and
+// then exits 0.
+//
+// # Faults
+//
+// A fault is a PVE property string, from Go (Faults().Add(Fault{…})) or
+// from --fault. Keys: kind, method (GET|POST|PUT|DELETE), path, status,
+// message, count (0 = every time), probability (0..1), delay (Go duration),
+// type (task type), vmid (task faults). path is relative to /api2/json: a
+// glob where "*" matches within one segment and "**" across segments, or a
+// Go regexp after "re:"; values cannot contain commas. Kinds:
+//
+//	status         answer status+message (JSON envelope; empty body for 59x)
+//	latency        delay matching requests by delay
+//	drop           close the connection without an answer
+//	broken-pipe    answer "596 Broken pipe" with an empty body
+//	lock-timeout   config locks of the request (and its task) fail with
+//	               "can't lock file '/run/lock/lxc/pve-config-<vmid>.lock' - got timeout"
+//	ticket-expiry  invalidate every ticket before the matching request
+//	task-fail      matching tasks end with exitstatus = message (after rolling back)
+//	task-slow      matching tasks run delay longer
+//	task-warn      matching tasks log "WARN: message" and end "WARNINGS: n"
+//
+// kind may be left out when status is given (status fault) or only delay
+// (latency fault). Examples:
+//
+//	--fault 'method=GET,path=/nodes/*/lxc/*/status/current,status=502,count=3'
+//	--fault 'kind=drop,count=1'
+//	--fault 'kind=task-fail,type=vzcreate,message=disk full'
+//
+// # What is simulated
+//
+// Requests go through PVE's pipeline: /api2/json prefix (else 501 "no such
+// uri"), no body on GET/DELETE, 512 KiB limit, query over body, form or
+// JSON bodies, faults, authentication (tickets with CSRF on writes, API
+// tokens), routing (501 "Method '…' not implemented"), token restrictions,
+// node resolution, schema validation (package pveschema), then the
+// handler. Errors carry PVE's texts, with the first message line as HTTP
+// reason phrase. Implemented: /version, /access/ticket, /access/permissions,
+// /cluster/{nextid,resources,tasks,status}, /storage, /nodes,
+// /nodes/{node}[/status], aplinfo GET/POST, lxc list/create, lxc/{vmid}
+// GET/DELETE, config GET/PUT, pending, status/{current,start,stop,shutdown,
+// reboot}, resize, clone, template, interfaces, snapshot list, storage
+// list/status/content/volume delete, tasks list/status/log/stop. The
+// permission model: root@pam and its token hold every privilege except
+// pve-container's root@pam-only changes, which token ids never satisfy.
+// Containers run on a backend.Backend (the memory backend by default).
 package pvesim
