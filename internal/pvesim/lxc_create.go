@@ -127,6 +127,10 @@ func (s *Server) handleCreate(q *request) (any, error) {
 		if err == nil {
 			return nil
 		}
+		var startErr *startAfterCreateError
+		if errors.As(err, &startErr) {
+			return startErr.err // the container exists; only starting it failed
+		}
 		s.rollbackCreate(plan, t)
 		var injected *injectedTaskError
 		if errors.As(err, &injected) || errors.Is(err, errInterrupted) {
@@ -312,11 +316,17 @@ func (s *Server) createWorker(ctx context.Context, t *task, plan *createPlan) er
 	unlock()
 	if plan.start {
 		if err := s.startContainer(ctx, t, plan.node, plan.vmid); err != nil {
-			return err
+			return &startAfterCreateError{err: err}
 		}
 	}
 	return nil
 }
+
+// startAfterCreateError is a failed start=1: PVE keeps the new container.
+type startAfterCreateError struct{ err error }
+
+func (e *startAfterCreateError) Error() string { return e.err.Error() }
+func (e *startAfterCreateError) Unwrap() error { return e.err }
 
 func mountsAsValues(m map[string]pveformat.PropertyString) map[string]string {
 	out := make(map[string]string, len(m))

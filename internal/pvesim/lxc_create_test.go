@@ -158,3 +158,24 @@ func TestCreateWithMountPointsTagsAndStart(t *testing.T) {
 		t.Errorf("config text = %q", ct.ConfigText)
 	}
 }
+
+func TestCreateKeepsContainerWhenStartFails(t *testing.T) {
+	sim := fastSim(t)
+	c := tokenClient(t, sim)
+	sim.Faults().MustAdd(Fault{Kind: FaultLockTimeout, Path: "/nodes/*/lxc", Method: http.MethodPost, Count: 1})
+	// The lock fault makes the request's own lock fail before anything exists.
+	c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).
+		wantErr(t, 500, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout")
+	if _, ok := sim.Container(100); ok {
+		t.Fatal("config written despite the lock timeout")
+	}
+	// A failing start after a good create keeps the container.
+	upid := c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"101"}, "ostemplate": {debianVol}, "storage": {"local-lvm"},
+		"start": {"1"}, "template": {"1"}}).ok(t).str(t)
+	if st := c.waitTask("pve", upid); st["exitstatus"] != "you can't start a CT if it's a template" {
+		t.Fatalf("exitstatus = %v", st["exitstatus"])
+	}
+	if ct, ok := sim.Container(101); !ok || ct.Status != "stopped" || ct.Lock != "" {
+		t.Errorf("container after failed start: %+v %v", ct, ok)
+	}
+}
