@@ -282,6 +282,7 @@ func (p *pveProvider) Configure(ctx context.Context, req provider.ConfigureReque
 func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewContainerResource,
+		NewPackageBucketResource,
 	}
 }
 
