@@ -283,6 +283,7 @@ func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewContainerResource,
 		NewPackageBucketResource,
+		NewLXCTemplateResource,
 	}
 }
 

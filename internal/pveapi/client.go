@@ -26,6 +26,7 @@ type Client struct {
 	poll      TaskPollPolicy
 	requests  semaphore // MaxParallelRequests
 	vmidLock  semaphore // serialises nextid + create
+	imageLock semaphore // serialises EnsureOSImage, so one image is downloaded once
 	userAgent string
 	now       func() time.Time
 }
@@ -61,6 +62,7 @@ func New(cfg Config) (*Client, error) {
 		poll:      cfg.TaskPoll.withDefaults(),
 		requests:  newSemaphore(parallel),
 		vmidLock:  newSemaphore(1),
+		imageLock: newSemaphore(1),
 		userAgent: cfg.UserAgent,
 		now:       cfg.Now,
 	}

@@ -80,7 +80,13 @@ func (c *Client) FindOSImage(ctx context.Context, node, ref string) (*OSImage, e
 // the node's appliance index (POST /nodes/{node}/aplinfo) when no storage
 // holds it yet. storage is where a download goes; empty means the storage a
 // volid names, else the node's first storage that takes vztmpl content.
+// Calls are serialised per Client, so templates and containers applied in
+// parallel that need the same image download it once.
 func (c *Client) EnsureOSImage(ctx context.Context, node, ref, storage string) (*OSImage, error) {
+	if err := c.imageLock.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.imageLock.release()
 	img, err := c.FindOSImage(ctx, node, ref)
 	if err == nil {
 		return img, nil

@@ -1,0 +1,438 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
+)
+
+var (
+	_ resource.ResourceWithConfigure  = (*lxcTemplateResource)(nil)
+	_ resource.ResourceWithModifyPlan = (*lxcTemplateResource)(nil)
+)
+
+// NewLXCTemplateResource is the constructor of pve_lxc_template.
+func NewLXCTemplateResource() resource.Resource {
+	return &lxcTemplateResource{}
+}
+
+// lxcTemplateResource finalises a template spec (source, overrides, bucket
+// packages) in state and makes sure its OS image is on the node.
+type lxcTemplateResource struct {
+	data *providerData
+}
+
+type lxcTemplateModel struct {
+	ID              types.String    `tfsdk:"id"`
+	SourceSpec      types.Object    `tfsdk:"source_spec"`
+	SourceDir       types.String    `tfsdk:"source_dir"`
+	Name            types.String    `tfsdk:"name"`
+	Description     types.String    `tfsdk:"description"`
+	Tags            types.Set       `tfsdk:"tags"`
+	OSTemplate      types.String    `tfsdk:"os_template"`
+	Defaults        *overridesModel `tfsdk:"defaults"`
+	Packages        types.List      `tfsdk:"packages"`
+	Node            types.String    `tfsdk:"node"`
+	Storage         types.String    `tfsdk:"storage"`
+	OSTemplateVolID types.String    `tfsdk:"os_template_volid"`
+	Spec            types.Object    `tfsdk:"spec"`
+	SHA256          types.String    `tfsdk:"sha256"`
+}
+
+// overridesModel replaces individual template defaults.
+type overridesModel struct {
+	Cores        types.Int64            `tfsdk:"cores"`
+	Memory       types.Int64            `tfsdk:"memory"`
+	Swap         types.Int64            `tfsdk:"swap"`
+	DiskSize     types.Int64            `tfsdk:"disk_size"`
+	Storage      types.String           `tfsdk:"storage"`
+	Bridge       types.String           `tfsdk:"bridge"`
+	Unprivileged types.Bool             `tfsdk:"unprivileged"`
+	Features     *featuresOverrideModel `tfsdk:"features"`
+}
+
+type featuresOverrideModel struct {
+	Nesting types.Bool `tfsdk:"nesting"`
+	Keyctl  types.Bool `tfsdk:"keyctl"`
+	Fuse    types.Bool `tfsdk:"fuse"`
+}
+
+func (r *lxcTemplateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_lxc_template"
+}
+
+func (r *lxcTemplateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureAPIResource(req.ProviderData, "pve_lxc_template", &resp.Diagnostics)
+}
+
+func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	boolOverride := func(desc string) schema.BoolAttribute {
+		return schema.BoolAttribute{MarkdownDescription: desc, Optional: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A finalised template spec: a discovered spec or a template directory, with overrides and " +
+			"the packages of buckets merged in. Its OS image is made available on `node` — downloaded through the " +
+			"node's appliance index when missing — and never deleted by this resource, since other templates and " +
+			"containers may share it. Pass `spec` to `pve_lxc_container.template`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<node>/<name>`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"source_spec": schema.SingleNestedAttribute{
+				MarkdownDescription: "The spec to start from, e.g. `data.pve_template_discovery.all.templates[\"web\"]`. " +
+					"Exactly one of `source_spec` and `source_dir`.",
+				Optional:   true,
+				Attributes: specResourceAttributes(false),
+				Validators: []validator.Object{objectvalidator.ExactlyOneOf(path.MatchRoot("source_dir"))},
+			},
+			"source_dir": schema.StringAttribute{
+				MarkdownDescription: "One template directory (holding `template.conf`) to parse instead. Relative " +
+					"paths resolve against the directory Terraform runs in; a changed file shows in the plan.",
+				Optional: true,
+			},
+			"name":        schema.StringAttribute{MarkdownDescription: "Overrides the template name.", Optional: true},
+			"description": schema.StringAttribute{MarkdownDescription: "Overrides the description.", Optional: true},
+			"tags": schema.SetAttribute{
+				MarkdownDescription: "Overrides the tags (normalised as Proxmox VE stores them).",
+				Optional:            true,
+				ElementType:         types.StringType,
+			},
+			"os_template": schema.StringAttribute{
+				MarkdownDescription: "Overrides the OS image: an appliance name such as `debian-12-standard` or a volume id.",
+				Optional:            true,
+			},
+			"defaults": schema.SingleNestedAttribute{
+				MarkdownDescription: "Overrides of individual container defaults; unset ones keep the source's.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"cores":        schema.Int64Attribute{MarkdownDescription: "CPU cores (1–8192).", Optional: true, Validators: []validator.Int64{int64validator.Between(1, 8192)}},
+					"memory":       schema.Int64Attribute{MarkdownDescription: "Memory in MiB (at least 16).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(16)}},
+					"swap":         schema.Int64Attribute{MarkdownDescription: "Swap in MiB.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"disk_size":    schema.Int64Attribute{MarkdownDescription: "Root filesystem in GiB (at least 1).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
+					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true},
+					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true},
+					"unprivileged": boolOverride("Run containers unprivileged."),
+					"features": schema.SingleNestedAttribute{
+						MarkdownDescription: "Feature flags.",
+						Optional:            true,
+						Attributes: map[string]schema.Attribute{
+							"nesting": boolOverride("Allow nested containers."),
+							"keyctl":  boolOverride("Allow keyctl()."),
+							"fuse":    boolOverride("Allow FUSE."),
+						},
+					},
+				},
+			},
+			"packages": schema.ListNestedAttribute{
+				MarkdownDescription: "Extra packages, e.g. `concat(pve_package_bucket.base.packages, pve_package_bucket.web.packages)`, " +
+					"merged after the source's own. The same package pinned to two versions is an error naming both buckets.",
+				Optional:     true,
+				NestedObject: schema.NestedAttributeObject{Attributes: rAttributes(packageFieldsOf(), false)},
+			},
+			"node": schema.StringAttribute{
+				MarkdownDescription: "Node that must hold the OS image. Changing it replaces the resource.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"storage": schema.StringAttribute{
+				MarkdownDescription: "Storage a missing OS image is downloaded to (default: the node's first storage for container templates).",
+				Optional:            true,
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"os_template_volid": schema.StringAttribute{
+				MarkdownDescription: "Volume id of the OS image on the node, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. " +
+					"When the image disappears from the node, the next plan downloads it again.",
+				Computed: true,
+			},
+			"spec": schema.SingleNestedAttribute{
+				MarkdownDescription: "The finalised spec, for `pve_lxc_container.template`.",
+				Computed:            true,
+				Attributes:          specResourceAttributes(true),
+			},
+			"sha256": schema.StringAttribute{
+				MarkdownDescription: "Digest of the finalised spec.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+// finalSpec builds the finalised spec from the model's source, overrides and
+// packages. ok is false (without errors) when an input is not known yet.
+func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec, ok bool, diags diag.Diagnostics) {
+	switch {
+	case m.SourceSpec.IsUnknown() || m.SourceDir.IsUnknown() || m.Packages.IsUnknown() || m.Name.IsUnknown() ||
+		m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown():
+		return spec, false, nil
+	case !m.SourceSpec.IsNull():
+		if !fullyKnown(ctx, m.SourceSpec) {
+			return spec, false, nil
+		}
+		spec, diags = specFromObject(ctx, m.SourceSpec)
+	case known(m.SourceDir):
+		tpl, err := templatedir.LoadTemplate(m.SourceDir.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("source_dir"), "Cannot Read Template Directory", err.Error())
+			return spec, false, diags
+		}
+		if !tpl.Valid() {
+			diags.AddAttributeError(path.Root("source_dir"), "Invalid Template",
+				fmt.Sprintf("Template %q has %d error(s):\n%s", tpl.Name, len(tpl.Errors), strings.Join(problemStrings(tpl.Errors), "\n")))
+			return spec, false, diags
+		}
+		spec = tpl.Spec
+	default:
+		return spec, false, nil
+	}
+	if diags.HasError() {
+		return spec, false, diags
+	}
+
+	if known(m.Name) {
+		spec.Name = m.Name.ValueString()
+	}
+	if known(m.Description) {
+		spec.Description = m.Description.ValueString()
+	}
+	if known(m.Tags) {
+		var tags []string
+		diags.Append(m.Tags.ElementsAs(ctx, &tags, false)...)
+		spec.Tags = pveformat.NormalizeTags(tags)
+	}
+	if known(m.OSTemplate) {
+		spec.OSTemplate = m.OSTemplate.ValueString()
+	}
+	if o := m.Defaults; o != nil {
+		if !fullyKnownModel(o) {
+			return spec, false, diags
+		}
+		d := &spec.Defaults
+		setInt(&d.Cores, o.Cores)
+		setInt(&d.Memory, o.Memory)
+		setInt(&d.Swap, o.Swap)
+		setInt(&d.DiskSize, o.DiskSize)
+		setString(&d.Storage, o.Storage)
+		setString(&d.Bridge, o.Bridge)
+		setBool(&d.Unprivileged, o.Unprivileged)
+		if f := o.Features; f != nil {
+			setBool(&d.Features.Nesting, f.Nesting)
+			setBool(&d.Features.Keyctl, f.Keyctl)
+			setBool(&d.Features.Fuse, f.Fuse)
+		}
+	}
+	if known(m.Packages) {
+		var rows []packageModel
+		diags.Append(m.Packages.ElementsAs(ctx, &rows, false)...)
+		extra := make([]templatedir.Package, 0, len(rows))
+		for _, r := range rows {
+			extra = append(extra, packageFromModel(r))
+		}
+		merged, err := templatedir.MergePackages(spec.Packages, extra)
+		var conflict *templatedir.PackageConflictError
+		if errors.As(err, &conflict) {
+			diags.AddAttributeError(path.Root("packages"), "Conflicting Package Versions", fmt.Sprintf(
+				"%s package %s is pinned to %s by bucket %q and to %s by bucket %q; keep one version.",
+				conflict.Manager, conflict.Name, conflict.First.Spec, conflict.First.Bucket, conflict.Second.Spec, conflict.Second.Bucket))
+			return spec, false, diags
+		}
+		spec.Packages = merged
+	}
+	if spec.OSTemplate == "" {
+		diags.AddAttributeError(path.Root("os_template"), "Missing OS Image",
+			"The template has no OS image: its source sets none, so set os_template (e.g. \"debian-12-standard\").")
+		return spec, false, diags
+	}
+	spec.Sort()
+	spec.SHA256 = spec.ComputeDigest()
+	return spec, true, diags
+}
+
+func fullyKnownModel(o *overridesModel) bool {
+	for _, v := range []interface{ IsUnknown() bool }{o.Cores, o.Memory, o.Swap, o.DiskSize, o.Storage, o.Bridge, o.Unprivileged} {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	if f := o.Features; f != nil {
+		return !f.Nesting.IsUnknown() && !f.Keyctl.IsUnknown() && !f.Fuse.IsUnknown()
+	}
+	return true
+}
+
+func setInt(dst *int64, v types.Int64) {
+	if known(v) {
+		*dst = v.ValueInt64()
+	}
+}
+
+func setString(dst *string, v types.String) {
+	if known(v) {
+		*dst = v.ValueString()
+	}
+}
+
+func setBool(dst *bool, v types.Bool) {
+	if known(v) {
+		*dst = v.ValueBool()
+	}
+}
+
+// ModifyPlan finalises the spec at plan time, so a changed source (spec,
+// directory or bucket) shows in the plan, and plans a new download when
+// the image has gone from the node.
+func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan lxcTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var state *lxcTemplateModel
+	if !req.State.Raw.IsNull() {
+		state = &lxcTemplateModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	spec, ok, diags := plan.finalSpec(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if ok {
+		obj, diags := specObject(ctx, spec)
+		resp.Diagnostics.Append(diags...)
+		plan.Spec = obj
+		plan.SHA256 = types.StringValue(spec.SHA256)
+		if known(plan.Node) {
+			plan.ID = types.StringValue(plan.Node.ValueString() + "/" + spec.Name)
+		}
+	} else {
+		plan.Spec = types.ObjectUnknown(specObjectType().AttrTypes)
+		plan.SHA256 = types.StringUnknown()
+		plan.ID = types.StringUnknown()
+	}
+	// The image is known to be in place when nothing about it changed and the
+	// last refresh found it.
+	plan.OSTemplateVolID = types.StringUnknown()
+	if state != nil && ok && state.OSTemplateVolID.ValueString() != "" && plan.Node.Equal(state.Node) &&
+		plan.Storage.Equal(state.Storage) && known(state.Spec) {
+		prior, diags := specFromObject(ctx, state.Spec)
+		resp.Diagnostics.Append(diags...)
+		if prior.OSTemplate == spec.OSTemplate {
+			plan.OSTemplateVolID = state.OSTemplateVolID
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *lxcTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan lxcTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.apply(ctx, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *lxcTemplateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan lxcTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.apply(ctx, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// apply finalises the spec and makes sure the node has its OS image.
+func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel, diags *diag.Diagnostics) {
+	spec, ok, d := plan.finalSpec(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	if !ok {
+		diags.AddError("Template Inputs Unknown", "An input of the template is still unknown at apply time; this is a bug in the provider.")
+		return
+	}
+	ctx = r.data.logContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, r.data.Timeouts.Create)
+	defer cancel()
+	node := plan.Node.ValueString()
+	storage := ""
+	if known(plan.Storage) {
+		storage = plan.Storage.ValueString()
+	}
+	img, err := r.data.API.EnsureOSImage(ctx, node, spec.OSTemplate, storage)
+	if err != nil {
+		diags.AddAttributeError(path.Root("os_template"), "Cannot Provide the OS Image",
+			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", spec.OSTemplate, node, err))
+		return
+	}
+	addTaskWarnings(diags, "Downloading the OS image", img.Task)
+	tflog.Info(ctx, "OS image ready", map[string]any{"node": node, "volid": img.VolID, "downloaded": img.Downloaded})
+	obj, d := specObject(ctx, spec)
+	diags.Append(d...)
+	plan.Spec = obj
+	plan.SHA256 = types.StringValue(spec.SHA256)
+	plan.ID = types.StringValue(node + "/" + spec.Name)
+	plan.OSTemplateVolID = types.StringValue(img.VolID)
+	if !known(plan.Storage) {
+		plan.Storage = types.StringValue(img.Storage)
+	}
+}
+
+// Read checks that the OS image is still on the node; when it is gone the
+// volid is cleared, so the next plan downloads it again.
+func (r *lxcTemplateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state lxcTemplateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || state.OSTemplateVolID.ValueString() == "" {
+		return
+	}
+	ctx = r.data.logContext(ctx)
+	_, err := r.data.API.FindOSImage(ctx, state.Node.ValueString(), state.OSTemplateVolID.ValueString())
+	switch {
+	case errors.Is(err, pveapi.ErrOSImageNotFound):
+		tflog.Warn(ctx, "OS image no longer on the node; the next apply downloads it again", map[string]any{"volid": state.OSTemplateVolID.ValueString()})
+		state.OSTemplateVolID = types.StringValue("")
+	case err != nil:
+		resp.Diagnostics.AddError("Unable to Check the OS Image", fmt.Sprintf("Looking for %s on node %s failed: %v",
+			state.OSTemplateVolID.ValueString(), state.Node.ValueString(), err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Delete forgets the template. The OS image stays: other templates and
+// containers may use it.
+func (r *lxcTemplateResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
