@@ -52,6 +52,11 @@ func Discover(root string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template discovery: reading %s: %s", root, pathErrorText(err))
 	}
+	top, err := openRootDir(realRoot)
+	if err != nil {
+		return nil, fmt.Errorf("template discovery: %w", err)
+	}
+	defer top.close()
 	wanted := map[string]bool{}
 	for _, n := range opts.Names {
 		wanted[n] = true
@@ -73,7 +78,7 @@ func Discover(root string, opts Options) (*Result, error) {
 	}
 	outcomes := make([]outcome, len(candidates))
 	parallelFor(len(candidates), func(i int) {
-		fsys := newDirCachedFS(osRoot)
+		fsys := newTemplateFS(osRoot, top)
 		defer fsys.close()
 		outcomes[i].tpl, outcomes[i].warnings = discoverOne(fsys, realRoot, candidates[i])
 	})
@@ -105,11 +110,16 @@ func LoadTemplate(dir string) (*Template, error) {
 		return nil, fmt.Errorf("loading template: %w", err)
 	}
 	defer func() { _ = osRoot.Close() }() // a directory handle: nothing to flush
-	fsys := newDirCachedFS(osRoot)
+	top, err := openRootDir(realDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading template: %w", err)
+	}
+	defer top.close()
+	fsys := newTemplateFS(osRoot, top)
 	defer fsys.close()
 	name := path.Base(realDir)
-	t := &tree{fsys: fsys, absRoot: realDir, dir: ".", root: node{display: name, path: ".", mode: fs.ModeDir}}
-	return parseTemplate(t, name), nil
+	t := &tree{fsys: fsys, absRoot: realDir, dir: ".", root: node{display: name, path: ".", mode: fs.ModeDir}, probs: &Problems{}}
+	return parseTemplate(t, name, t.list(t.root)), nil
 }
 
 // ParseTemplate parses the template directory dir (a slash-separated path
@@ -119,7 +129,7 @@ func LoadTemplate(dir string) (*Template, error) {
 // targets are never followed. Problems name files as "<dir>/…".
 func ParseTemplate(fsys fs.FS, dir string) *Template {
 	name := path.Base(dir)
-	t := &tree{fsys: fsys, root: node{display: dir, path: dir, mode: fs.ModeDir}}
+	t := &tree{fsys: fsys, root: node{display: dir, path: dir, mode: fs.ModeDir}, probs: &Problems{}}
 	if !fs.ValidPath(dir) || dir == "." {
 		tpl := &Template{Name: name}
 		tpl.errorf(dir, 0, "not a template directory path inside the file system")
@@ -132,13 +142,13 @@ func ParseTemplate(fsys fs.FS, dir string) *Template {
 		return tpl
 	}
 	t.dir, t.root.path = resolved, resolved
-	return parseTemplate(t, name)
+	return parseTemplate(t, name, t.list(t.root))
 }
 
 // discoverOne parses one candidate entry of the root. The template is nil
 // when the entry is not one (no template.conf, a broken link, a link out
 // of the root; only the last is worth a warning).
-func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, []Problem) {
+func discoverOne(fsys templateFS, realRoot string, e fs.DirEntry) (*Template, []Problem) {
 	name := e.Name()
 	dir := name
 	if e.Type()&fs.ModeSymlink != 0 {
@@ -152,11 +162,12 @@ func discoverOne(fsys fs.FS, realRoot string, e fs.DirEntry) (*Template, []Probl
 		}
 		dir = resolved
 	}
-	if !exists(fsys, path.Join(dir, confFile)) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil || !slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return e.Name() == confFile }) {
 		return nil, nil
 	}
 	t := &tree{fsys: fsys, absRoot: realRoot, dir: dir, root: node{display: strings.ToValidUTF8(name, "\uFFFD"), path: dir, mode: fs.ModeDir}}
-	tpl := parseTemplate(t, strings.ToValidUTF8(name, "\uFFFD"))
+	tpl := parseTemplate(t, strings.ToValidUTF8(name, "\uFFFD"), entries)
 	if name != tpl.Name {
 		tpl.errorf(tpl.Name, 0, "directory name is not valid UTF-8")
 	}
@@ -170,12 +181,6 @@ func isDir(fsys fs.FS, resolved string, resolveErr error) bool {
 	}
 	fi, err := fs.Stat(fsys, resolved)
 	return err == nil && fi.IsDir()
-}
-
-// exists reports whether name exists (as anything, a broken link included).
-func exists(fsys fs.FS, name string) bool {
-	_, err := fs.Lstat(fsys, name)
-	return err == nil
 }
 
 // openRoot opens dir as an os.Root and returns its real path (symlinks

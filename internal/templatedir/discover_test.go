@@ -306,3 +306,26 @@ func TestSizeLimits(t *testing.T) {
 		expectProblems(t, "errors", tpl.Errors, []string{"t:0: template files total more than 33554432 bytes (32 MiB), the limit for one template"})
 	})
 }
+
+// TestPortableReader runs the filesystem tests again with the os.Root
+// reader that platforms without the raw-descriptor reader use.
+func TestPortableReader(t *testing.T) {
+	portableReaderOnly = true
+	defer func() { portableReaderOnly = false }()
+	for name, test := range map[string]func(*testing.T){
+		"DiscoverWhatIsATemplate":      TestDiscoverWhatIsATemplate,
+		"LayoutErrors":                 TestLayoutErrors,
+		"Symlinks":                     TestSymlinks,
+		"SymlinkedTemplateParts":       TestSymlinkedTemplateParts,
+		"SymlinkedTemplateDirectories": TestSymlinkedTemplateDirectories,
+		"LoadTemplate":                 TestLoadTemplate,
+		"SizeLimits":                   TestSizeLimits,
+		"Files":                        TestFiles,
+		"FileMode":                     TestFileMode,
+		"ScriptProblems":               TestScriptProblems,
+		"Deterministic":                TestDeterministic,
+		"QuickstartTemplates":          TestQuickstartTemplates,
+	} {
+		t.Run(name, test)
+	}
+}

@@ -1,6 +1,7 @@
 package templatedir
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -9,30 +10,64 @@ import (
 	"syscall"
 )
 
-// dirCachedFS is the fs.FS Discover reads a template through: an os.Root
-// (so no read can leave the discovery root, even under races) that keeps
-// one os.Root open per directory it has used. Opening a file then costs one
-// openat of its base name instead of a walk from the top, which is what
-// keeps discovery of a thousand templates inside its time budget. It is not
-// safe for concurrent use: each template gets its own.
-type dirCachedFS struct {
+// templateFS is what Discover and LoadTemplate read one template through:
+// an fs.FS confined to the discovery root, with a fast whole-file read.
+type templateFS interface {
+	fs.ReadDirFS
+	fs.StatFS
+	fs.ReadLinkFS
+	fileLoader
+	close()
+}
+
+// fileLoader reads a whole regular file with its permission bits in as few
+// system calls as the platform allows. It fails with errNotRegular for
+// anything else and with a *fileTooLargeError over maxSize.
+type fileLoader interface {
+	loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error)
+}
+
+var errNotRegular = errors.New("not a regular file")
+
+type fileTooLargeError struct{ size int64 }
+
+func (e *fileTooLargeError) Error() string { return "file too large" }
+
+// newTemplateFS returns the reader for one template: the raw-descriptor
+// reader where the platform has one (Linux), else the os.Root one.
+func newTemplateFS(root *os.Root, top *rootDir) templateFS {
+	if top != nil && !portableReaderOnly {
+		return newFDFS(root, top)
+	}
+	return &rootFS{root: root, dirs: map[string]*os.Root{}}
+}
+
+// portableReaderOnly forces the os.Root reader (tests run both readers).
+var portableReaderOnly = false
+
+// openFlags open read-only and non-blocking: a regular file reads the same,
+// the os package then skips switching the descriptor's blocking mode back
+// and forth (four fcntl calls per file), and a FIFO swapped in for a file
+// cannot block the open.
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
+// rootFS is the portable reader: an os.Root (no read can leave the
+// discovery root, even under races) keeping one os.Root open per directory
+// it has used, so opening a file costs one openat of its base name instead
+// of a walk from the top. Not safe for concurrent use: one per template.
+type rootFS struct {
 	root *os.Root
 	dirs map[string]*os.Root
 }
 
-func newDirCachedFS(root *os.Root) *dirCachedFS {
-	return &dirCachedFS{root: root, dirs: map[string]*os.Root{}}
-}
-
-// close releases the directory handles (never the shared root).
-func (c *dirCachedFS) close() {
+func (c *rootFS) close() {
 	for _, r := range c.dirs {
 		_ = r.Close() // a directory handle: nothing to flush
 	}
 }
 
 // dirRoot returns an os.Root for the directory dir (a valid fs path).
-func (c *dirCachedFS) dirRoot(dir string) (*os.Root, error) {
+func (c *rootFS) dirRoot(dir string) (*os.Root, error) {
 	if dir == "." {
 		return c.root, nil
 	}
@@ -52,7 +87,7 @@ func (c *dirCachedFS) dirRoot(dir string) (*os.Root, error) {
 }
 
 // split returns the root of name's directory and name's base name.
-func (c *dirCachedFS) split(op, name string) (*os.Root, string, error) {
+func (c *rootFS) split(op, name string) (*os.Root, string, error) {
 	if !fs.ValidPath(name) {
 		return nil, "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
@@ -61,7 +96,7 @@ func (c *dirCachedFS) split(op, name string) (*os.Root, string, error) {
 }
 
 // Open implements fs.FS.
-func (c *dirCachedFS) Open(name string) (fs.File, error) {
+func (c *rootFS) Open(name string) (fs.File, error) {
 	r, base, err := c.split("open", name)
 	if err != nil {
 		return nil, err
@@ -69,14 +104,8 @@ func (c *dirCachedFS) Open(name string) (fs.File, error) {
 	return r.OpenFile(base, openFlags, 0)
 }
 
-// openFlags open read-only and non-blocking: a regular file reads the same,
-// the os package then skips switching the descriptor's blocking mode back
-// and forth (four fcntl calls per file, a third of discovery's system
-// calls), and a FIFO swapped in for a file cannot block the open.
-const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
-
 // ReadDir implements fs.ReadDirFS (entries sorted by name).
-func (c *dirCachedFS) ReadDir(name string) ([]fs.DirEntry, error) {
+func (c *rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
@@ -89,13 +118,17 @@ func (c *dirCachedFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read-only directory handle
-	entries, err := readDirEntries(r, f)
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	entries, err := f.ReadDir(-1)
+	sortEntries(entries)
 	return entries, err
 }
 
+func sortEntries(entries []fs.DirEntry) {
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+}
+
 // Stat implements fs.StatFS.
-func (c *dirCachedFS) Stat(name string) (fs.FileInfo, error) {
+func (c *rootFS) Stat(name string) (fs.FileInfo, error) {
 	r, base, err := c.split("stat", name)
 	if err != nil {
 		return nil, err
@@ -104,7 +137,7 @@ func (c *dirCachedFS) Stat(name string) (fs.FileInfo, error) {
 }
 
 // Lstat implements fs.ReadLinkFS.
-func (c *dirCachedFS) Lstat(name string) (fs.FileInfo, error) {
+func (c *rootFS) Lstat(name string) (fs.FileInfo, error) {
 	r, base, err := c.split("lstat", name)
 	if err != nil {
 		return nil, err
@@ -113,10 +146,37 @@ func (c *dirCachedFS) Lstat(name string) (fs.FileInfo, error) {
 }
 
 // ReadLink implements fs.ReadLinkFS.
-func (c *dirCachedFS) ReadLink(name string) (string, error) {
+func (c *rootFS) ReadLink(name string) (string, error) {
 	r, base, err := c.split("readlink", name)
 	if err != nil {
 		return "", err
 	}
 	return r.Readlink(base)
+}
+
+// loadFile implements fileLoader.
+func (c *rootFS) loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error) {
+	f, err := c.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
+	return loadOpenFile(f, maxSize)
+}
+
+// loadOpenFile reads an open file whole, checking it is regular and small
+// enough first.
+func loadOpenFile(f fs.File, maxSize int64) ([]byte, fs.FileMode, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, errNotRegular
+	}
+	if st.Size() > maxSize {
+		return nil, 0, &fileTooLargeError{size: st.Size()}
+	}
+	data, err := readLimited(f, st.Size(), maxSize)
+	return data, st.Mode().Perm(), err
 }

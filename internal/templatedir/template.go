@@ -40,15 +40,19 @@ var ignoredNames = map[string]bool{
 	".gitkeep":       true,
 }
 
-// parseTemplate reads the template whose directory is t.root.
-func parseTemplate(t *tree, name string) *Template {
+// parseTemplate reads the template whose directory is t.root and lists as
+// entries.
+func parseTemplate(t *tree, name string, entries []fs.DirEntry) *Template {
 	tpl := &Template{Name: name}
+	if t.probs != nil {
+		tpl.Problems = *t.probs
+	}
 	t.probs = &tpl.Problems
 	spec := &tpl.Spec
 	spec.Name = name
 
 	var conf, configs fs.DirEntry
-	for _, e := range t.list(t.root) {
+	for _, e := range entries {
 		switch e.Name() {
 		case confFile:
 			conf = e

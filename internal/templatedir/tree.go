@@ -181,27 +181,23 @@ func (t *tree) read(n node) ([]byte, fs.FileMode, bool) {
 	if t.tooLarge {
 		return nil, 0, false
 	}
-	f, err := t.fsys.Open(n.path)
-	if err != nil {
-		t.probs.errorf(n.display, 0, "cannot read: %s", pathErrorText(err))
-		return nil, 0, false
+	var data []byte
+	var perm fs.FileMode
+	var err error
+	if l, ok := t.fsys.(fileLoader); ok {
+		data, perm, err = l.loadFile(n.path, MaxFileSize)
+	} else {
+		data, perm, err = t.openAndLoad(n.path)
 	}
-	defer func() { _ = f.Close() }() // read-only: nothing to flush
-	st, err := f.Stat()
-	if err != nil {
-		t.probs.errorf(n.display, 0, "cannot read: %s", pathErrorText(err))
+	var tooLarge *fileTooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		t.probs.errorf(n.display, 0, "file is %d bytes, over the limit of %d bytes (4 MiB) for one file", tooLarge.size, MaxFileSize)
 		return nil, 0, false
-	}
-	if !st.Mode().IsRegular() {
+	case errors.Is(err, errNotRegular):
 		t.probs.errorf(n.display, 0, "not a regular file")
 		return nil, 0, false
-	}
-	if st.Size() > MaxFileSize {
-		t.probs.errorf(n.display, 0, "file is %d bytes, over the limit of %d bytes (4 MiB) for one file", st.Size(), MaxFileSize)
-		return nil, 0, false
-	}
-	data, err := readLimited(f, st.Size(), MaxFileSize)
-	if err != nil {
+	case err != nil:
 		t.probs.errorf(n.display, 0, "cannot read: %s", pathErrorText(err))
 		return nil, 0, false
 	}
@@ -211,7 +207,16 @@ func (t *tree) read(n node) ([]byte, fs.FileMode, bool) {
 		t.probs.errorf(t.root.display, 0, "template files total more than %d bytes (32 MiB), the limit for one template (reached at %s)", MaxTemplateSize, n.display)
 		return nil, 0, false
 	}
-	return data, st.Mode().Perm(), true
+	return data, perm, true
+}
+
+func (t *tree) openAndLoad(name string) ([]byte, fs.FileMode, error) {
+	f, err := t.fsys.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
+	return loadOpenFile(f, MaxFileSize)
 }
 
 var errFileTooLarge = fmt.Errorf("file grew over the limit of %d bytes while being read", MaxFileSize)
