@@ -103,7 +103,7 @@ func New(cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lxc backend: state directory: %w", err)
 	}
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil { //nolint:gosec // unprivileged containers' root must be able to enter it
 		return nil, fmt.Errorf("lxc backend: state directory: %w", err)
 	}
 	lock, err := tryLockFile(stateLockFile(stateDir))
@@ -192,7 +192,7 @@ func (b *Backend) setUp(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(b.lxcPath, 0o755); err != nil {
+	if err := os.MkdirAll(b.lxcPath, 0o755); err != nil { //nolint:gosec // unprivileged containers' root must be able to enter it
 		return err
 	}
 	b.logf("lxc backend: bridge %s with %s (gateway %s), egress %v, LXC path %s", b.net.Bridge, b.net.Subnet, b.net.gateway(), b.net.Egress, b.lxcPath)

@@ -108,7 +108,7 @@ func (s *baseStore) ensure(ctx context.Context, id string, unprivileged bool, fi
 	if _, err := os.Stat(final); err == nil {
 		return nil
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil { //nolint:gosec // unprivileged containers' root must be able to enter it
 		return fmt.Errorf("rootfs cache: %w", err)
 	}
 	release, err := lockFile(ctx, filepath.Join(s.dir, "."+filepath.Base(final)+".lock"))
@@ -123,7 +123,7 @@ func (s *baseStore) ensure(ctx context.Context, id string, unprivileged bool, fi
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
-	if err := os.Mkdir(tmp, 0o755); err != nil {
+	if err := os.Mkdir(tmp, 0o755); err != nil { //nolint:gosec // a container root file system: every user must be able to enter it
 		return fmt.Errorf("rootfs cache: %w", err)
 	}
 	if err := fill(tmp); err != nil {
@@ -140,7 +140,7 @@ func (s *baseStore) ensure(ctx context.Context, id string, unprivileged bool, fi
 // imageDigest is the SHA-256 of an image file, remembered per file version
 // so that creating many containers from one image reads it once.
 func (s *baseStore) imageDigest(path string) (string, error) {
-	info, err := os.Stat(path)
+	info, err := os.Stat(path) //nolint:gosec // the image is the simulator's own vztmpl volume
 	if err != nil {
 		return "", fmt.Errorf("OS image: %w", err)
 	}
@@ -154,7 +154,7 @@ func (s *baseStore) imageDigest(path string) (string, error) {
 	if ok {
 		return digest, nil
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the image is the simulator's own vztmpl volume
 	if err != nil {
 		return "", fmt.Errorf("OS image: %w", err)
 	}

@@ -34,7 +34,7 @@ func runCommandIn(ctx context.Context, dir, name string, args ...string) (string
 		_ = out.Close()
 		_ = os.Remove(out.Name())
 	}()
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.CommandContext(ctx, name, args...) //nolint:gosec // host tools with argument vectors, no shell
 	cmd.Env = commandEnv()
 	cmd.Dir = dir
 	cmd.Stdout = out

@@ -76,6 +76,9 @@ func (b *Backend) Create(ctx context.Context, spec backend.ContainerSpec, log fu
 	if spec.ImagePath == "" {
 		return fmt.Errorf("CT %d: no OS image given", spec.VMID)
 	}
+	if err := validateSpec(spec); err != nil {
+		return fmt.Errorf("CT %d: %w", spec.VMID, err)
+	}
 	dir, err := b.newContainerDir(spec)
 	if err != nil {
 		return err
@@ -104,6 +107,9 @@ func (b *Backend) Create(ctx context.Context, spec backend.ContainerSpec, log fu
 // layer (shifted when dst's privilege differs), with dst's own names,
 // addresses and machine id.
 func (b *Backend) Clone(ctx context.Context, src int, dst backend.ContainerSpec, log func(string)) error {
+	if err := validateSpec(dst); err != nil {
+		return fmt.Errorf("CT %d: %w", dst.VMID, err)
+	}
 	srcState, err := b.loadState(src)
 	if err != nil {
 		return err
@@ -140,9 +146,6 @@ func (b *Backend) Clone(ctx context.Context, src int, dst backend.ContainerSpec,
 // newContainerDir checks a new container's preconditions and makes its
 // directory.
 func (b *Backend) newContainerDir(spec backend.ContainerSpec) (string, error) {
-	if spec.VMID <= 0 {
-		return "", fmt.Errorf("invalid VMID %d", spec.VMID)
-	}
 	if spec.Unprivileged {
 		if err := b.checkUnprivilegedPaths(); err != nil {
 			return "", fmt.Errorf("CT %d: %w", spec.VMID, err)
@@ -152,7 +155,7 @@ func (b *Backend) newContainerDir(spec backend.ContainerSpec) (string, error) {
 		}
 	}
 	dir := b.containerDir(spec.VMID)
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o755); err != nil { //nolint:gosec // unprivileged containers' root must be able to enter it
 		if errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("CT %d already exists on node", spec.VMID)
 		}
@@ -164,6 +167,8 @@ func (b *Backend) newContainerDir(spec backend.ContainerSpec) (string, error) {
 // makeLayers creates a container's writable layer (empty, or a copy of
 // copyFrom) and overlayfs's work directory, owned by the container's root:
 // an unprivileged container mounts its overlay as that user.
+//
+//nolint:gosec // paths of the backend's own directories; the layers must be enterable by the container's root
 func (b *Backend) makeLayers(ctx context.Context, dir, lower string, unprivileged bool, copyFrom string) error {
 	upper := filepath.Join(dir, containerUpperDir)
 	uid := rootUID(unprivileged)
@@ -172,7 +177,7 @@ func (b *Backend) makeLayers(ctx context.Context, dir, lower string, unprivilege
 			return err
 		}
 	} else {
-		info, err := os.Stat(lower)
+		info, err := os.Stat(lower) //nolint:gosec // the backend's own rootfs cache
 		if err != nil {
 			return err
 		}
@@ -367,7 +372,7 @@ func (b *Backend) freeAddress(vmid, index int, used map[netip.Addr]bool) (netip.
 	}
 	hosts := uint32(1)<<min(hostBits, 16) - 2 // .1 .. broadcast-1
 	base := binary.BigEndian.Uint32(subnet.Addr().AsSlice())
-	start := uint32(vmid-1+index*97) % hosts // CT 101 tends to get .101
+	start := uint32(vmid-1+index*97) % hosts //nolint:gosec // small positive numbers; CT 101 tends to get .101
 	for i := range hosts {
 		offset := (start+i)%hosts + 1
 		var a [4]byte
@@ -427,7 +432,7 @@ func removeContainerDir(dir string) error {
 			return fmt.Errorf("%s is still mounted; not removing %s", fields[4], dir)
 		}
 	}
-	return os.RemoveAll(dir)
+	return os.RemoveAll(dir) //nolint:gosec // a container directory of the backend's own LXC path
 }
 
 // writeFileAtomic replaces a file through a temporary file and a rename.
@@ -436,7 +441,7 @@ func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tmp, path); err != nil { //nolint:gosec // paths of the backend's own state
 		_ = os.Remove(tmp)
 		return err
 	}

@@ -61,25 +61,18 @@ func isWhiteout(info fs.FileInfo) bool {
 	return ok && st.Rdev == 0
 }
 
-// lstat looks a path up as the container sees it: the writable layer
-// first, then the base.
-func (g *guestFS) lstat(name string) (fs.FileInfo, error) {
+// exists reports whether the container has a file at name, looking it up
+// as the container sees it: the writable layer first (where a whiteout
+// means deleted), then the base.
+func (g *guestFS) exists(name string) bool {
 	info, err := g.root.Lstat(name)
 	if err == nil {
-		if isWhiteout(info) {
-			return nil, fs.ErrNotExist
-		}
-		return info, nil
+		return !isWhiteout(info)
 	}
 	if g.lower == nil || !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return false
 	}
-	return g.lower.Lstat(name)
-}
-
-// exists reports whether the container has a file at name.
-func (g *guestFS) exists(name string) bool {
-	_, err := g.lstat(name)
+	_, err = g.lower.Lstat(name)
 	return err == nil
 }
 

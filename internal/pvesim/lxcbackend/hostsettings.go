@@ -31,7 +31,7 @@ func (r hostRegistry) enableForwarding() error {
 		if err := r.rememberOriginal("ip_forward", strings.TrimSpace(string(current))); err != nil {
 			return fmt.Errorf("host registry: %w", err)
 		}
-		if err := os.WriteFile(ipForwardPath, []byte("1\n"), 0o644); err != nil {
+		if err := os.WriteFile(ipForwardPath, []byte("1\n"), 0o600); err != nil {
 			return fmt.Errorf("enabling ip_forward: %w", err)
 		}
 		return nil
@@ -76,7 +76,7 @@ func (r hostRegistry) restoreIfLast(self string) error {
 		if value, ok, err := r.takeOriginal("ip_forward"); err != nil {
 			return fmt.Errorf("host registry: %w", err)
 		} else if ok {
-			if err := os.WriteFile(ipForwardPath, []byte(value+"\n"), 0o644); err != nil {
+			if err := os.WriteFile(ipForwardPath, []byte(value+"\n"), 0o600); err != nil {
 				return fmt.Errorf("restoring ip_forward: %w", err)
 			}
 		}

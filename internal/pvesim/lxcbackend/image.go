@@ -149,7 +149,7 @@ func (b *Backend) ensureImage(ctx context.Context, recipe imageRecipe, log func(
 	if _, err := os.Stat(cached); err == nil {
 		return cached, nil
 	}
-	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.cacheDir, 0o750); err != nil {
 		return "", fmt.Errorf("image cache: %w", err)
 	}
 	release, err := lockFile(ctx, cached+".lock")
@@ -189,7 +189,7 @@ func (b *Backend) ensureImage(ctx context.Context, recipe imageRecipe, log func(
 // linkOrCopy puts src at dst, hard-linked when both are on one file system,
 // replacing dst atomically.
 func linkOrCopy(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return err
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", dst, os.Getpid())
@@ -214,7 +214,7 @@ func copyFile(src, dst string) (err error) {
 		return err
 	}
 	defer func() { _ = in.Close() }()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644) //nolint:gosec // template volumes are world-readable on Proxmox VE too
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func NewLocalRepo(ctx context.Context, cfg LocalRepoConfig) (*LocalRepo, error) 
 		pip:    map[string]builtWheel{},
 		npm:    map[string]builtTarball{},
 	}
-	if err := os.MkdirAll(r.aptDir, 0o755); err != nil {
+	if err := os.MkdirAll(r.aptDir, 0o750); err != nil {
 		return nil, fmt.Errorf("local repository: %w", err)
 	}
 	if err := buildAptRepo(ctx, r.aptDir, cfg.AptPackages); err != nil {
@@ -93,7 +93,8 @@ func NewLocalRepo(ctx context.Context, cfg LocalRepoConfig) (*LocalRepo, error) 
 		}
 		r.pip[normalizePyName(p.Name)] = w
 	}
-	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.Listen.String(), strconv.Itoa(cfg.Port)))
+	var lc net.ListenConfig
+	listener, err := lc.Listen(ctx, "tcp", net.JoinHostPort(cfg.Listen.String(), strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("local repository: %w", err)
 	}

@@ -50,7 +50,7 @@ func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 		fmt.Fprintf(&index, "\nFilename: ./%s\nSize: %d\nMD5sum: %s\nSHA256: %s\n\n", filepath.Base(deb), size, sums[0], sums[1])
 	}
 	packagesFile := filepath.Join(dir, "Packages")
-	if err := os.WriteFile(packagesFile, []byte(index.String()), 0o644); err != nil {
+	if err := os.WriteFile(packagesFile, []byte(index.String()), 0o600); err != nil {
 		return err
 	}
 	sums, size, err := fileSums(packagesFile)
@@ -59,7 +59,7 @@ func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 	}
 	release := fmt.Sprintf("Origin: terraform-provider-pve simulator\nLabel: local\nDate: %s\nArchitectures: %s all\nMD5Sum:\n %s %d Packages\nSHA256:\n %s %d Packages\n",
 		time.Now().UTC().Format(time.RFC1123), debianArch(), sums[0], size, sums[1], size)
-	return os.WriteFile(filepath.Join(dir, "Release"), []byte(release), 0o644)
+	return os.WriteFile(filepath.Join(dir, "Release"), []byte(release), 0o600)
 }
 
 // fileSums returns a file's MD5 and SHA-256 (hex) and its size.

@@ -111,7 +111,7 @@ func (r *LocalRepo) servePipIndex(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		if rest != normalizePyName(rest) {
-			http.Redirect(w, req, "/pypi/simple/"+normalizePyName(rest)+"/", http.StatusMovedPermanently)
+			http.Redirect(w, req, "/pypi/simple/"+normalizePyName(rest)+"/", http.StatusMovedPermanently) //nolint:gosec // a path on this server, from the normalised name
 			return
 		}
 		fmt.Fprintf(&page, "<a href=\"../../files/%s#sha256=%s\">%s</a>\n", html.EscapeString(wheel.file), wheel.sha256, html.EscapeString(wheel.file))

@@ -26,7 +26,7 @@ func requireLXC(t *testing.T) {
 
 // searchableTempDir is a test directory whose ancestors uid 100000 can
 // enter, as unprivileged containers need.
-func searchableTempDir(t *testing.T) string {
+func searchableTempDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{dir, filepath.Dir(dir)} {

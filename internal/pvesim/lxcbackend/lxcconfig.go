@@ -149,6 +149,13 @@ func (c lxcConfig) render() string {
 	line("lxc.arch", debianArch())
 	line("lxc.uts.name", containerHostname(spec))
 	line("lxc.rootfs.path", fmt.Sprintf("overlay:%s:%s", c.lower, c.upper))
+	if c.state.Unprivileged {
+		// An unprivileged container mounts its overlay inside its user
+		// namespace, where overlayfs cannot write trusted.* xattrs: without
+		// userxattr, removing or renaming a directory of the base fails
+		// with EIO or EXDEV (dpkg cannot install packages).
+		line("lxc.rootfs.options", "userxattr")
+	}
 	line("lxc.apparmor.profile", "unconfined")
 	line("lxc.tty.max", "2")
 	if c.state.Unprivileged {

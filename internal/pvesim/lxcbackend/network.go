@@ -42,14 +42,13 @@ func (n hostNetwork) up(ctx context.Context) error {
 	return n.applyRules(ctx)
 }
 
-// applyRules loads the table: without egress, nothing is forwarded between
-// the bridge and any other interface (traffic between containers and to the
-// host's bridge address stays possible); with egress, the subnet is
-// masqueraded out of any other interface.
-func (n hostNetwork) applyRules(ctx context.Context) error {
-	var rules string
+// ruleset is the nftables table: without egress, nothing is forwarded
+// between the bridge and any other interface (traffic between containers
+// and to the host's bridge address stays possible); with egress, the subnet
+// is masqueraded out of any other interface.
+func (n hostNetwork) ruleset() string {
 	if n.Egress {
-		rules = fmt.Sprintf(`table inet %[1]s {
+		return fmt.Sprintf(`table inet %[1]s {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		iifname "%[2]s" accept
@@ -62,8 +61,8 @@ func (n hostNetwork) applyRules(ctx context.Context) error {
 	}
 }
 `, n.NftTable, n.Bridge, n.Subnet.Masked())
-	} else {
-		rules = fmt.Sprintf(`table inet %[1]s {
+	}
+	return fmt.Sprintf(`table inet %[1]s {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		iifname "%[2]s" oifname != "%[2]s" drop
@@ -71,7 +70,11 @@ func (n hostNetwork) applyRules(ctx context.Context) error {
 	}
 }
 `, n.NftTable, n.Bridge)
-	}
+}
+
+// applyRules loads the table.
+func (n hostNetwork) applyRules(ctx context.Context) error {
+	rules := n.ruleset()
 	f, err := os.CreateTemp("", "lxcbackend-nft-*.conf")
 	if err != nil {
 		return err

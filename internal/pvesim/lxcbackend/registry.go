@@ -30,10 +30,10 @@ const registryLockTimeout = 30 * time.Second
 
 // locked runs fn while holding the registry's lock.
 func (r hostRegistry) locked(fn func() error) error {
-	if err := os.MkdirAll(filepath.Join(r.dir, "instances"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(r.dir, "instances"), 0o750); err != nil {
 		return fmt.Errorf("host registry: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Join(r.dir, "originals"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(r.dir, "originals"), 0o750); err != nil {
 		return fmt.Errorf("host registry: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), registryLockTimeout)
@@ -54,7 +54,7 @@ func (r hostRegistry) instanceFile(stateDir string) string {
 
 // register lists a simulator; call with the registry locked.
 func (r hostRegistry) register(stateDir string) error {
-	return os.WriteFile(r.instanceFile(stateDir), []byte(stateDir+"\n"), 0o644)
+	return os.WriteFile(r.instanceFile(stateDir), []byte(stateDir+"\n"), 0o600)
 }
 
 // unregister removes a simulator from the list; call with the registry locked.
@@ -103,14 +103,14 @@ func (r hostRegistry) rememberOriginal(name, value string) error {
 	if _, err := os.Stat(file); err == nil {
 		return nil
 	}
-	return os.WriteFile(file, []byte(value), 0o644)
+	return os.WriteFile(file, []byte(value), 0o600) //nolint:gosec // name is one of the backend's own setting names
 }
 
 // takeOriginal returns and forgets a remembered value. Call with the
 // registry locked.
 func (r hostRegistry) takeOriginal(name string) (string, bool, error) {
 	file := filepath.Join(r.dir, "originals", name)
-	data, err := os.ReadFile(file)
+	data, err := os.ReadFile(file) //nolint:gosec // name is one of the backend's own setting names
 	if errors.Is(err, os.ErrNotExist) {
 		return "", false, nil
 	}

@@ -39,7 +39,14 @@ func shiftOwnership(root string, toUnprivileged bool) error {
 		}
 		return int(id), false
 	}
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.Close() }()
+	// Walking and changing through the root keeps every operation inside
+	// the tree, whatever symlinks it holds.
+	return fs.WalkDir(r.FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -49,18 +56,18 @@ func shiftOwnership(root string, toUnprivileged bool) error {
 		}
 		st, ok := info.Sys().(*syscall.Stat_t)
 		if !ok {
-			return fmt.Errorf("%s: no ownership information", path)
+			return fmt.Errorf("%s: no ownership information", filepath.Join(root, path))
 		}
 		uid, uidMoved := shift(st.Uid)
 		gid, gidMoved := shift(st.Gid)
 		if !uidMoved && !gidMoved {
 			return nil
 		}
-		if err := os.Lchown(path, uid, gid); err != nil {
+		if err := r.Lchown(path, uid, gid); err != nil {
 			return err
 		}
 		if info.Mode()&os.ModeSymlink == 0 && info.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
-			return os.Chmod(path, info.Mode())
+			return r.Chmod(path, info.Mode())
 		}
 		return nil
 	})

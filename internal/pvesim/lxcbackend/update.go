@@ -19,6 +19,9 @@ import (
 // Added or removed interfaces and changed MACs or MTUs wait for the next
 // start. unprivileged cannot change (it is read-only on Proxmox VE too).
 func (b *Backend) Update(ctx context.Context, spec backend.ContainerSpec) error {
+	if err := validateSpec(spec); err != nil {
+		return fmt.Errorf("CT %d: %w", spec.VMID, err)
+	}
 	st, err := b.loadState(spec.VMID)
 	if err != nil {
 		return err
@@ -40,8 +43,11 @@ func (b *Backend) Update(ctx context.Context, spec backend.ContainerSpec) error 
 	if shortHostname(old.Spec) != shortHostname(spec) {
 		var stderr strings.Builder
 		code, err := b.attach(ctx, spec.VMID, []string{"hostname", shortHostname(spec)}, nil, nil, &stderr)
-		if err != nil || code != 0 {
-			return fmt.Errorf("CT %d: setting the host name: exit %d %v%s", spec.VMID, code, err, outputTail(stderr.String(), 5))
+		if err != nil {
+			return fmt.Errorf("CT %d: setting the host name: %w", spec.VMID, err)
+		}
+		if code != 0 {
+			return fmt.Errorf("CT %d: setting the host name: exit %d%s", spec.VMID, code, outputTail(stderr.String(), 5))
 		}
 	}
 	return b.applyAddresses(ctx, pid, &old, st)

@@ -1,0 +1,107 @@
+package lxcbackend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
+)
+
+// TestLocalRepoInsideContainer installs an apt package, a pip package and
+// npm packages (from the registry stub and from a tarball URL) inside a
+// container that has no egress, from a LocalRepo on the bridge.
+func TestLocalRepoInsideContainer(t *testing.T) {
+	requireLXC(t)
+	b := newTestBackend(t, false)
+	image := testImage(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	started := time.Now()
+	repo, err := NewLocalRepo(ctx, LocalRepoConfig{
+		Listen:      b.Gateway(),
+		Dir:         t.TempDir(),
+		AptPackages: []string{"hello"},
+		PipPackages: []PipPackage{{Name: "pvesim-demo", Version: "1.2.3"}},
+		NpmPackages: []NpmPackage{{Name: "pvesim-demo", Version: "1.2.3"}, {Name: "@pvesim/tool", Version: "0.1.0"}},
+	})
+	if err != nil {
+		t.Fatalf("NewLocalRepo: %v", err)
+	}
+	defer func() { _ = repo.Close() }()
+	t.Logf("local repository ready at %s in %s", repo.URL(), time.Since(started).Round(time.Millisecond))
+
+	// Package managers write all over the shared base, so both kinds of
+	// overlay are exercised.
+	for _, spec := range []backend.ContainerSpec{testSpec(301, image, "dhcp", true), testSpec(302, image, "dhcp", false)} {
+		vmid := spec.VMID
+		t.Run(fmt.Sprintf("CT %d unprivileged=%v", vmid, spec.Unprivileged), func(t *testing.T) {
+			if err := b.Create(ctx, spec, func(string) {}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(ctx, vmid); err != nil {
+				t.Fatal(err)
+			}
+			// Only the local sources: the image's own apt source is unreachable here.
+			writeInContainer(t, b, vmid, "/etc/apt/sources.list", "")
+			writeInContainer(t, b, vmid, "/etc/apt/sources.list.d/local.list", repo.AptSourcesLine()+"\n")
+			writeInContainer(t, b, vmid, "/etc/pip.conf", repo.PipConf())
+			writeInContainer(t, b, vmid, "/root/.npmrc", repo.NpmRC())
+
+			started := time.Now()
+			run(t, b, vmid, "apt-get update -q && apt-get install -y -q hello")
+			if got := strings.TrimSpace(run(t, b, vmid, "hello")); got != "Hello, world!" {
+				t.Errorf("hello printed %q", got)
+			}
+			t.Logf("apt-get update + install: %s", time.Since(started).Round(time.Millisecond))
+
+			started = time.Now()
+			run(t, b, vmid, "pip install pvesim-demo")
+			if got := strings.TrimSpace(run(t, b, vmid, `python3 -c 'import pvesim_demo; print(pvesim_demo.hello())'`)); got != "hello from pvesim-demo 1.2.3" {
+				t.Errorf("the installed module says %q", got)
+			}
+			t.Logf("pip install: %s", time.Since(started).Round(time.Millisecond))
+
+			started = time.Now()
+			run(t, b, vmid, "mkdir -p /srv/app && cd /srv/app && npm install pvesim-demo @pvesim/tool")
+			if got := strings.TrimSpace(run(t, b, vmid, `cd /srv/app && node -e 'console.log(require("pvesim-demo").hello(), require("@pvesim/tool").version)'`)); got != "hello from pvesim-demo 1.2.3 0.1.0" {
+				t.Errorf("the packages from the registry stub say %q", got)
+			}
+			t.Logf("npm install from the registry stub: %s", time.Since(started).Round(time.Millisecond))
+
+			run(t, b, vmid, "npm install -g "+repo.NpmTarballURL("pvesim-demo", "1.2.3"))
+			if got := strings.TrimSpace(run(t, b, vmid, `node -e 'console.log(require("/usr/local/lib/node_modules/pvesim-demo").version)'`)); got != "1.2.3" {
+				t.Errorf("the package installed from its tarball URL says %q", got)
+			}
+		})
+	}
+
+	served := strings.Join(repo.Served(), "\n")
+	for _, want := range []string{
+		"GET /apt/Packages 200",
+		"GET /apt/hello_",
+		"GET /pypi/files/pvesim_demo-1.2.3-py3-none-any.whl 200",
+		"GET /npm/pvesim-demo 200",
+		"GET /npm/@pvesim/tool 200",
+		"GET /npm-tarballs/pvesim-demo-1.2.3.tgz 200",
+	} {
+		if !strings.Contains(served, want) {
+			t.Errorf("the repository never answered %q; it served:\n%s", want, served)
+		}
+	}
+}
+
+// writeInContainer writes a file inside a running container through exec,
+// as provisioning does.
+func writeInContainer(t *testing.T, b *Backend, vmid int, path, content string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stderr strings.Builder
+	code, err := b.Exec(ctx, vmid, []string{"/bin/sh", "-c", `cat > "$1"`, "sh", path}, strings.NewReader(content), nil, &stderr)
+	if err != nil || code != 0 {
+		t.Fatalf("writing %s in CT %d: exit %d, %v: %s", path, vmid, code, err, stderr.String())
+	}
+}
