@@ -1,7 +1,9 @@
 // Package templatedir is the one parser of LXC template directories
 // (template.conf, container-configs/scripts, packages and files with their
-// .path/.policy sidecars), implementing shared/spec/template-format.md
-// rule for rule. It turns a directory into the template spec (Spec) that
+// .path/.policy sidecars), implementing the canonical template-directory
+// format rule for rule (each rule has a test here; the reference system's
+// three parsers disagreed, this one settles them). It turns a directory
+// into the template spec (Spec) that
 // the discovery data source emits and pve_lxc_template and
 // pve_lxc_container consume, with a digest (Spec.ComputeDigest) that every
 // producer of a spec computes the same way.
