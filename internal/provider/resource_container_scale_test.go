@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,11 +102,13 @@ func checkFaultsFired(sim *pvesim.Sim, kinds ...string) resource.TestCheckFunc {
 			if r.Fault == "" {
 				continue
 			}
-			f, err := pvesim.ParseFault(r.Fault)
-			if err != nil {
-				return fmt.Errorf("request log names an unparsable fault %q: %w", r.Fault, err)
+			for _, spec := range strings.Split(r.Fault, pvesim.FaultSeparator) {
+				f, err := pvesim.ParseFault(spec)
+				if err != nil {
+					return fmt.Errorf("request log names an unparsable fault %q: %w", spec, err)
+				}
+				fired[string(f.Kind)]++
 			}
-			fired[string(f.Kind)]++
 		}
 		for _, k := range kinds {
 			if fired[k] == 0 {

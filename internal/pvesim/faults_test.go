@@ -136,7 +136,7 @@ func TestDroppedConnectionFault(t *testing.T) {
 		t.Errorf("error = %v, want a closed connection", err)
 	}
 	recs := sim.Requests()
-	if last := recs[len(recs)-1]; last.Status != 0 || last.Fault != "drop" {
+	if last := recs[len(recs)-1]; last.Status != 0 || last.Fault != "kind=drop,path=/version,count=1" {
 		t.Errorf("request log = %+v", last)
 	}
 	tokenClient(t, sim).do(http.MethodGet, "/version", url.Values{}).ok(t)

@@ -131,13 +131,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 		switch f.Kind {
 		case FaultLatency:
 			time.Sleep(f.Delay)
-			rec.Fault = joinFault(rec.Fault, "latency="+f.Delay.String())
+			rec.Fault = joinFault(rec.Fault, f.String())
 		case FaultTicketExpiry:
 			s.faults.ExpireTickets()
-			rec.Fault = joinFault(rec.Fault, "ticket-expiry")
+			rec.Fault = joinFault(rec.Fault, f.String())
 		case FaultLockTimeout:
 			lockFail = true
-			rec.Fault = joinFault(rec.Fault, "lock-timeout")
+			rec.Fault = joinFault(rec.Fault, f.String())
 		default:
 			if terminal == nil {
 				terminal = &f
@@ -145,7 +145,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 		}
 	}
 	if terminal != nil {
-		rec.Fault = joinFault(rec.Fault, terminal.Kind.label(terminal.Status))
+		rec.Fault = joinFault(rec.Fault, terminal.String())
 		if terminal.Kind == FaultDrop {
 			logAs(0, "connection dropped")
 			dropConnection(w)
@@ -218,18 +218,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	writeSuccess(w, r, env, s.now())
 }
 
+// joinFault appends one fault, in --fault syntax, to a request record's
+// list ("; "-separated, since the syntax itself uses commas).
 func joinFault(have, add string) string {
 	if have == "" {
 		return add
 	}
-	return have + "," + add
-}
-
-func (k FaultKind) label(status int) string {
-	if k == FaultStatus {
-		return "status=" + strconv.Itoa(status)
-	}
-	return string(k)
+	return have + FaultSeparator + add
 }
 
 // mergeParams collects parameters the way pve-http-server does: the body

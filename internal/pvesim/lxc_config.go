@@ -193,6 +193,8 @@ func (s *Server) updateConfig(ctx context.Context, node string, vmid int, cfg *c
 		case opt == "unprivileged":
 			return nil, errf("unable to delete read-only option: '%s'", opt)
 		}
+		// add_to_pending_delete: a pending value of the key goes too.
+		delete(cfg.Pending, opt)
 		cfg.addPendingDelete(opt)
 	}
 	for _, opt := range sortedKeys(set) {
@@ -238,6 +240,11 @@ func (s *Server) updateConfig(ctx context.Context, node string, vmid int, cfg *c
 						return nil, errf("%s: MTU size '%d' is bigger than bridge MTU '1500'", opt, mtu)
 					}
 				}
+			}
+		}
+		if p, ok := schema.ConfigKey(opt); ok && p.IsPropertyString() {
+			if ps, err := p.ParseValue(value); err == nil {
+				value = p.Canonical(ps) // PVE stores property strings re-printed
 			}
 		}
 		cfg.Pending[opt] = value

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// FaultSeparator separates the faults of one RequestRecord.
+const FaultSeparator = "; "
+
 // RequestRecord is one API request as the simulator saw it. Secrets are
 // never recorded: password-like parameters are masked and credentials
 // (tickets, CSRF tokens, token secrets) travel in headers that are not kept.
@@ -20,8 +23,10 @@ type RequestRecord struct {
 	Auth   string `json:"auth,omitempty"`
 	Status int    `json:"status"` // 0 when the connection was dropped
 	// Message is the first line of an error answer.
-	Message  string        `json:"message,omitempty"`
-	Fault    string        `json:"fault,omitempty"` // the injected fault that shaped the answer
+	Message string `json:"message,omitempty"`
+	// Fault lists the injected faults that shaped the answer, each in
+	// --fault syntax (ParseFault reads it back), separated by FaultSeparator.
+	Fault    string        `json:"fault,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 }
 
