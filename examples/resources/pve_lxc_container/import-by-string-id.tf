@@ -1,0 +1,4 @@
+import {
+  to = pve_lxc_container.web
+  id = "pve/101"
+}
