@@ -129,9 +129,13 @@ func TestContainersEndToEnd(t *testing.T) {
 		run(t, b, 202, "ping -c1 -W2 "+ips[201])
 		run(t, b, 202, "ping -c1 -W2 "+b.Gateway().String())
 		target := outsideTarget(t)
-		_, _, code := runStatus(t, b, 201, fmt.Sprintf("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/80'", target))
+		started := time.Now()
+		_, errOut, code := runStatus(t, b, 201, fmt.Sprintf("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/80'", target))
 		if code == 0 {
 			t.Fatalf("CT 201 opened a connection to %s:80 outside the bridge without egress", target)
+		}
+		if code == 124 || !strings.Contains(errOut, "No route to host") {
+			t.Errorf("a connection beyond the bridge was not refused at once (exit %d after %s): %s", code, time.Since(started).Round(time.Millisecond), errOut)
 		}
 	})
 
@@ -166,10 +170,13 @@ func TestContainersEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("update applies memory and the host name live", func(t *testing.T) {
+	t.Run("update applies memory, the host name and a new address live", func(t *testing.T) {
 		spec := specs[0]
 		spec.MemoryMiB = 768
 		spec.Hostname = "renamed"
+		moved := netip.PrefixFrom(staticIP.Addr().Next(), staticIP.Bits())
+		spec.Networks = []backend.Network{spec.Networks[0]}
+		spec.Networks[0].IP = moved.String()
 		if err := b.Update(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
@@ -179,6 +186,18 @@ func TestContainersEndToEnd(t *testing.T) {
 		if got := strings.TrimSpace(run(t, b, 201, "hostname; cat /etc/hostname")); got != "renamed\nrenamed" {
 			t.Errorf("hostname after update: %q", got)
 		}
+		ifaces, err := b.Interfaces(ctx, 201)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ifaces) != 2 || ifaces[1].Name != "eth0" || ifaces[1].Inet != moved.String() {
+			t.Errorf("interfaces after moving eth0 to %s: %+v", moved, ifaces)
+		}
+		run(t, b, 202, "ping -c1 -W2 "+moved.Addr().String())
+		if got := run(t, b, 201, "ip route show default"); !strings.Contains(got, "via "+b.Gateway().String()) {
+			t.Errorf("the default route is gone after moving the address: %q", got)
+		}
+		ips[201] = moved.Addr().String()
 		specs[0] = spec
 	})
 

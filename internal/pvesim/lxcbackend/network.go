@@ -44,8 +44,9 @@ func (n hostNetwork) up(ctx context.Context) error {
 
 // ruleset is the nftables table: without egress, nothing is forwarded
 // between the bridge and any other interface (traffic between containers
-// and to the host's bridge address stays possible); with egress, the subnet
-// is masqueraded out of any other interface.
+// and to the host's own addresses stays possible), and a container's
+// attempt to reach beyond is refused at once rather than left to time out;
+// with egress, the subnet is masqueraded out of any other interface.
 func (n hostNetwork) ruleset() string {
 	if n.Egress {
 		return fmt.Sprintf(`table inet %[1]s {
@@ -63,13 +64,17 @@ func (n hostNetwork) ruleset() string {
 `, n.NftTable, n.Bridge, n.Subnet.Masked())
 	}
 	return fmt.Sprintf(`table inet %[1]s {
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		iifname "%[2]s" ip daddr != %[3]s fib daddr type unicast reject with icmpx type admin-prohibited
+	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		iifname "%[2]s" oifname != "%[2]s" drop
 		oifname "%[2]s" iifname != "%[2]s" drop
 	}
 }
-`, n.NftTable, n.Bridge)
+`, n.NftTable, n.Bridge, n.Subnet.Masked())
 }
 
 // applyRules loads the table.

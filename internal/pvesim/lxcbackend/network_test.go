@@ -27,7 +27,7 @@ func TestPickSubnet(t *testing.T) {
 func TestRuleset(t *testing.T) {
 	n := hostNetwork{Bridge: "pvesimabc", NftTable: "pvesim_abc", Subnet: netip.MustParsePrefix("10.99.3.0/24")}
 	isolated := n.ruleset()
-	for _, want := range []string{"table inet pvesim_abc {", `iifname "pvesimabc" oifname != "pvesimabc" drop`, `oifname "pvesimabc" iifname != "pvesimabc" drop`} {
+	for _, want := range []string{"table inet pvesim_abc {", `iifname "pvesimabc" oifname != "pvesimabc" drop`, `oifname "pvesimabc" iifname != "pvesimabc" drop`, `iifname "pvesimabc" ip daddr != 10.99.3.0/24 fib daddr type unicast reject`} {
 		if !strings.Contains(isolated, want) {
 			t.Errorf("isolated rules lack %q:\n%s", want, isolated)
 		}
