@@ -213,18 +213,20 @@ func (c *Client) ContainerOSImage(ctx context.Context, node string, vmid int) (s
 	return "", nil
 }
 
-// splitVolID splits "storage:vztmpl/file" into storage and file.
+// splitVolID splits "storage:vztmpl/file" into storage and file. A volid
+// copied from an API URL ("local:vztmpl%2Ffile") is unescaped before the
+// "vztmpl/" prefix is removed.
 func splitVolID(ref string) (storage, file string, ok bool) {
 	storage, rest, ok := strings.Cut(ref, ":")
 	if !ok || storage == "" {
 		return "", "", false
 	}
+	if unescaped, err := url.PathUnescape(rest); err == nil {
+		rest = unescaped
+	}
 	rest = strings.TrimPrefix(rest, "vztmpl/")
 	if rest == "" {
 		return "", "", false
-	}
-	if unescaped, err := url.PathUnescape(rest); err == nil {
-		rest = unescaped
 	}
 	return storage, rest, true
 }
@@ -245,10 +247,13 @@ func imageMatches(ref, file string) bool {
 	return ok && name == ref
 }
 
-// compareVersions orders appliance file names by the numbers in them, so
-// "…_12.10-1_…" is newer than "…_12.7-1_…".
+// compareVersions orders appliance file names by the numbers of their
+// version field, so "…_12.10-1_…" is newer than "…_12.7-1_…" and
+// "…_12.7-1_…" newer than "…_12.7_…". Only the version field counts: the
+// digits of the architecture ("amd64") would otherwise decide between
+// versions of different lengths.
 func compareVersions(a, b string) int {
-	na, nb := numbersIn(a), numbersIn(b)
+	na, nb := numbersIn(applianceVersion(a)), numbersIn(applianceVersion(b))
 	for i := 0; i < min(len(na), len(nb)); i++ {
 		if na[i] != nb[i] {
 			if na[i] < nb[i] {
@@ -263,6 +268,17 @@ func compareVersions(a, b string) int {
 	default:
 		return strings.Compare(a, b)
 	}
+}
+
+// applianceVersion is the version field of an appliance file name
+// ("<name>_<version>_<arch>.tar.<ext>"), or the whole text when it has none.
+func applianceVersion(file string) string {
+	_, rest, ok := strings.Cut(file, "_")
+	if !ok {
+		return file
+	}
+	version, _, _ := strings.Cut(rest, "_")
+	return version
 }
 
 var numberRE = regexp.MustCompile(`\d+`)
