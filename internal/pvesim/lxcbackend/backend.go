@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -75,8 +76,9 @@ type Backend struct {
 	logf     func(format string, args ...any)
 	lock     *os.File // the state directory's lock, held while the backend lives
 
-	mu     sync.Mutex // address assignment; closed
-	closed bool
+	mu         sync.Mutex // address assignment, guestFiles, closed
+	guestFiles map[string]string
+	closed     bool
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -215,6 +217,26 @@ func (b *Backend) Subnet() netip.Prefix { return b.net.Subnet }
 // Gateway is the bridge's own address: the containers' gateway and where
 // LocalRepo serves packages to them.
 func (b *Backend) Gateway() netip.Addr { return b.net.gateway() }
+
+// AddGuestFiles makes the backend write files into every container it
+// creates or clones from now on, as a site's customised template would
+// carry them. Tests use it to point package managers at a LocalRepo (see
+// LocalRepo.GuestFiles) before anything in the container runs. Keys are
+// absolute paths; the content replaces what the image has there.
+func (b *Backend) AddGuestFiles(files map[string]string) error {
+	for path := range files {
+		if !filepath.IsAbs(path) || filepath.Clean(path) != path || path == "/" {
+			return fmt.Errorf("guest file %q: need an absolute, clean path", path)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.guestFiles == nil {
+		b.guestFiles = map[string]string{}
+	}
+	maps.Copy(b.guestFiles, files)
+	return nil
+}
 
 // Close stops and removes every container of the backend, its bridge and
 // nftables table, and restores the host settings simulators changed when

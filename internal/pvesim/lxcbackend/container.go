@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -196,9 +197,9 @@ func (b *Backend) makeLayers(ctx context.Context, dir, lower string, unprivilege
 }
 
 // configure assigns addresses, writes the node's files into the container
-// and its LXC configuration. firstBoot also gives it a new machine id (and,
-// with egress, the host's CA certificates). A running container gets its
-// files through its live root.
+// and its LXC configuration. firstBoot also gives it a new machine id, the
+// files of AddGuestFiles and, with egress, the host's CA certificates. A
+// running container gets its files through its live root.
 func (b *Backend) configure(ctx context.Context, st *containerState, firstBoot bool) error {
 	if err := b.assignAddresses(st); err != nil {
 		return err
@@ -228,6 +229,14 @@ func (b *Backend) configure(ctx context.Context, st *containerState, firstBoot b
 	if firstBoot {
 		if err := writeFirstBoot(guest); err != nil {
 			return err
+		}
+		b.mu.Lock()
+		extra := maps.Clone(b.guestFiles)
+		b.mu.Unlock()
+		for path, content := range extra {
+			if err := guest.writeFile(path, []byte(content), 0o644); err != nil {
+				return err
+			}
 		}
 		if b.net.Egress {
 			if err := writeHostCAs(guest); err != nil {

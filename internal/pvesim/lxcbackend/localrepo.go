@@ -142,7 +142,7 @@ func (r *LocalRepo) PipConf() string {
 // NpmRegistryURL is the npm registry stub's URL.
 func (r *LocalRepo) NpmRegistryURL() string { return r.base + "/npm/" }
 
-// NpmRC is the content of an .npmrc (e.g. /root/.npmrc or /etc/npmrc)
+// NpmRC is the content of an npmrc (/etc/npmrc or a user's ~/.npmrc)
 // that makes npm use the registry stub and skip what only the public
 // registry offers (audit, funding, update checks).
 func (r *LocalRepo) NpmRC() string {
@@ -153,6 +153,20 @@ func (r *LocalRepo) NpmRC() string {
 // <url>` without a registry.
 func (r *LocalRepo) NpmTarballURL(name, version string) string {
 	return r.base + "/npm-tarballs/" + npmTarballName(name, version)
+}
+
+// GuestFiles are the files that make a container's apt, pip and npm use
+// this repository and nothing else (the image's own Debian source, which
+// cannot be reached without egress, is emptied), for
+// Backend.AddGuestFiles. /etc/npmrc is npm's global configuration on
+// Debian, so every user of the container gets the registry.
+func (r *LocalRepo) GuestFiles() map[string]string {
+	return map[string]string{
+		"/etc/apt/sources.list":                     "",
+		"/etc/apt/sources.list.d/pvesim-local.list": r.AptSourcesLine() + "\n",
+		"/etc/pip.conf":                             r.PipConf(),
+		"/etc/npmrc":                                r.NpmRC(),
+	}
 }
 
 // Served lists the requests answered so far ("GET /apt/Packages 200"), so

@@ -33,6 +33,9 @@ func TestLocalRepoInsideContainer(t *testing.T) {
 	defer func() { _ = repo.Close() }()
 	t.Logf("local repository ready at %s in %s", repo.URL(), time.Since(started).Round(time.Millisecond))
 
+	if err := b.AddGuestFiles(repo.GuestFiles()); err != nil {
+		t.Fatal(err)
+	}
 	// Package managers write all over the shared base, so both kinds of
 	// overlay are exercised.
 	for _, spec := range []backend.ContainerSpec{testSpec(301, image, "dhcp", true), testSpec(302, image, "dhcp", false)} {
@@ -44,11 +47,9 @@ func TestLocalRepoInsideContainer(t *testing.T) {
 			if err := b.Start(ctx, vmid); err != nil {
 				t.Fatal(err)
 			}
-			// Only the local sources: the image's own apt source is unreachable here.
-			writeInContainer(t, b, vmid, "/etc/apt/sources.list", "")
-			writeInContainer(t, b, vmid, "/etc/apt/sources.list.d/local.list", repo.AptSourcesLine()+"\n")
-			writeInContainer(t, b, vmid, "/etc/pip.conf", repo.PipConf())
-			writeInContainer(t, b, vmid, "/root/.npmrc", repo.NpmRC())
+			if got := run(t, b, vmid, "cat /etc/apt/sources.list.d/pvesim-local.list"); got != repo.AptSourcesLine()+"\n" {
+				t.Fatalf("the guest files were not written: %q", got)
+			}
 
 			started := time.Now()
 			run(t, b, vmid, "apt-get update -q && apt-get install -y -q hello")
@@ -90,18 +91,5 @@ func TestLocalRepoInsideContainer(t *testing.T) {
 		if !strings.Contains(served, want) {
 			t.Errorf("the repository never answered %q; it served:\n%s", want, served)
 		}
-	}
-}
-
-// writeInContainer writes a file inside a running container through exec,
-// as provisioning does.
-func writeInContainer(t *testing.T, b *Backend, vmid int, path, content string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stderr strings.Builder
-	code, err := b.Exec(ctx, vmid, []string{"/bin/sh", "-c", `cat > "$1"`, "sh", path}, strings.NewReader(content), nil, &stderr)
-	if err != nil || code != 0 {
-		t.Fatalf("writing %s in CT %d: exit %d, %v: %s", path, vmid, code, err, stderr.String())
 	}
 }

@@ -223,6 +223,10 @@ func TestLocalRepoServes(t *testing.T) {
 	if rc := repo.NpmRC(); !strings.Contains(rc, "registry="+repo.URL()+"/npm/\n") {
 		t.Errorf(".npmrc:\n%s", rc)
 	}
+	files := repo.GuestFiles()
+	if files["/etc/apt/sources.list"] != "" || files["/etc/apt/sources.list.d/pvesim-local.list"] != repo.AptSourcesLine()+"\n" || files["/etc/pip.conf"] != repo.PipConf() || files["/etc/npmrc"] != repo.NpmRC() {
+		t.Errorf("guest files %v", files)
+	}
 	if served := strings.Join(repo.Served(), "\n"); !strings.Contains(served, "GET /npm/missing 404") || !strings.Contains(served, "GET /apt/Release 200") {
 		t.Errorf("served:\n%s", served)
 	}
