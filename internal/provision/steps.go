@@ -1,0 +1,240 @@
+package provision
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"slices"
+	"strconv"
+
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
+)
+
+// Step kinds: what a step key starts with and the "kind" of a result.
+const (
+	KindPackage = "package"
+	KindScript  = "script"
+	KindFile    = "file"
+)
+
+// Step result statuses.
+const (
+	StatusOK      = "ok"      // already as the spec wants it
+	StatusChanged = "changed" // the agent changed the container
+	StatusSkipped = "skipped" // not run (unchanged, stopped early, or the tool is absent)
+	StatusFailed  = "failed"
+)
+
+// ObservedMissing is the observed digest of a managed file that does not
+// exist in the container; a bucket with packages missing is observed as
+// "missing:<spec>,<spec>…".
+const ObservedMissing = "missing"
+
+// PackageKey is the step key of a package bucket: one step installs the
+// bucket's packages of one manager in one call.
+func PackageKey(manager, bucket string) string { return KindPackage + ":" + manager + ":" + bucket }
+
+// ScriptKey is the step key of a script.
+func ScriptKey(name string) string { return KindScript + ":" + name }
+
+// FileKey is the step key of a file, by its absolute target path.
+func FileKey(target string) string { return KindFile + ":" + target }
+
+// step is one unit of provisioning with everything the agent needs for it.
+type step struct {
+	key    string
+	kind   string
+	digest string // what applying it makes true (the value stored in state)
+
+	// package buckets
+	manager string
+	bucket  string
+	rows    []templatedir.Package
+	// scripts
+	script templatedir.Script
+	// files
+	file       templatedir.File
+	content    []byte
+	contentSHA string
+	mode       string // normalised: four octal digits
+	policy     string
+}
+
+// Desired returns the digest of every step the spec asks for, by step key:
+// package buckets ("package:<manager>:<bucket>", a digest over the
+// bucket's rows), enabled scripts ("script:<name>", the sha256 of the
+// content) and files ("file:<target>", a digest of content, policy and
+// mode). State stores what was applied in the same form, so a key whose
+// digest differs from state is a step to (re)apply. An invalid spec still
+// gets digests (NewRun reports what is wrong with it).
+func Desired(spec templatedir.Spec) map[string]string {
+	steps, _ := planSteps(spec)
+	out := make(map[string]string, len(steps))
+	for _, s := range steps {
+		out[s.key] = s.digest
+	}
+	return out
+}
+
+// planSteps turns a spec into its steps in execution order: package
+// buckets per manager (apt, apk, dnf, npm, pip, custom) in order of first
+// appearance, then enabled scripts by (order, name), then files by (name,
+// target). Problems are collected, not fatal, so Desired works on any spec.
+func planSteps(spec templatedir.Spec) ([]step, []error) {
+	sorted := spec
+	sorted.Scripts = slices.Clone(spec.Scripts)
+	sorted.Packages = slices.Clone(spec.Packages)
+	sorted.Files = slices.Clone(spec.Files)
+	sorted.Sort()
+
+	var steps []step
+	var errs []error
+	seen := map[string]bool{}
+	add := func(s step) {
+		if seen[s.key] {
+			errs = append(errs, fmt.Errorf("%s appears twice in the template", Describe(s.key)))
+			return
+		}
+		seen[s.key] = true
+		steps = append(steps, s)
+	}
+
+	for _, manager := range templatedir.Managers() {
+		var order []string
+		buckets := map[string][]templatedir.Package{}
+		for _, p := range sorted.Packages {
+			if p.Manager != manager {
+				continue
+			}
+			if _, ok := buckets[p.Bucket]; !ok {
+				order = append(order, p.Bucket)
+			}
+			buckets[p.Bucket] = append(buckets[p.Bucket], p)
+		}
+		for _, bucket := range order {
+			rows := buckets[bucket]
+			s := step{key: PackageKey(manager, bucket), kind: KindPackage, manager: manager, bucket: bucket, rows: rows}
+			s.digest = bucketDigest(manager, bucket, rows)
+			errs = append(errs, checkBucket(s)...)
+			add(s)
+		}
+	}
+	for _, p := range sorted.Packages {
+		if !slices.Contains(templatedir.Managers(), p.Manager) {
+			errs = append(errs, fmt.Errorf("package %q in bucket %q: unknown package manager %q", p.Spec, p.Bucket, p.Manager))
+		}
+	}
+
+	for _, sc := range sorted.Scripts {
+		if !sc.Enabled {
+			continue
+		}
+		sum := sha256.Sum256([]byte(sc.Content))
+		s := step{key: ScriptKey(sc.Name), kind: KindScript, script: sc, digest: hex.EncodeToString(sum[:])}
+		if err := checkScript(sc, s.digest); err != nil {
+			errs = append(errs, err)
+		}
+		add(s)
+	}
+
+	for _, f := range sorted.Files {
+		s := step{key: FileKey(f.Target()), kind: KindFile, file: f, policy: f.Policy}
+		var err error
+		s.content, err = fileContent(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("file %q: %w", f.Name, err))
+		}
+		sum := sha256.Sum256(s.content)
+		s.contentSHA = hex.EncodeToString(sum[:])
+		mode, modeErr := normalizeMode(f.Mode)
+		if modeErr != nil {
+			errs = append(errs, fmt.Errorf("file %q: %w", f.Name, modeErr))
+			mode = f.Mode
+		}
+		s.mode = mode
+		if err != nil {
+			// Never equal to a real file's digest: the spec is broken.
+			s.digest = "invalid:" + f.ContentBase64
+		} else {
+			s.digest = FileDigest(s.contentSHA, f.Policy, mode)
+		}
+		errs = append(errs, checkFile(f, s.contentSHA)...)
+		add(s)
+	}
+	return steps, errs
+}
+
+// FileDigest is the digest of a file step: the sha256 of the file's
+// content with its policy and mode (four octal digits). The agent
+// computes the same from what it finds in the container, so a drifted
+// file (content or mode) shows as a different digest.
+func FileDigest(contentSHA, policy, mode string) string {
+	sum := sha256.Sum256([]byte("lxctm.provision.file/v1\n" + contentSHA + "\n" + policy + "\n" + mode + "\n"))
+	return hex.EncodeToString(sum[:])
+}
+
+// bucketDigest identifies a bucket's rows: every field that changes what
+// gets installed (the spec with its pin, and for custom rows the check,
+// install command and timeout).
+func bucketDigest(manager, bucket string, rows []templatedir.Package) string {
+	e := digestWriter{h: sha256.New()}
+	e.h.Write([]byte("lxctm.provision.bucket/v1\x00"))
+	e.str(manager)
+	e.str(bucket)
+	e.num(int64(len(rows)))
+	for _, r := range rows {
+		e.str(r.Spec)
+		e.str(r.Check)
+		e.str(r.Install)
+		e.num(r.Timeout)
+	}
+	return hex.EncodeToString(e.h.Sum(nil))
+}
+
+// digestWriter length-prefixes every string so no two row lists hash alike.
+type digestWriter struct{ h hash.Hash }
+
+func (e digestWriter) str(s string) {
+	e.num(int64(len(s)))
+	e.h.Write([]byte(s))
+}
+
+func (e digestWriter) num(n int64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(n)) //nolint:gosec // two's complement bytes are what we hash
+	e.h.Write(b[:])
+}
+
+// fileContent returns a file's raw bytes.
+func fileContent(f templatedir.File) ([]byte, error) {
+	if f.ContentBase64 == "" {
+		return []byte(f.Content), nil
+	}
+	if f.Content != "" {
+		return nil, fmt.Errorf("both content and content_base64 are set; exactly one may be")
+	}
+	data, err := base64.StdEncoding.DecodeString(f.ContentBase64)
+	if err != nil {
+		return nil, fmt.Errorf("content_base64 is not valid base64: %w", err)
+	}
+	return data, nil
+}
+
+// normalizeMode turns "644", "0644" or "0o644" into "0644".
+func normalizeMode(mode string) (string, error) {
+	if mode == "" {
+		return "0644", nil
+	}
+	s := mode
+	if len(s) > 2 && (s[:2] == "0o" || s[:2] == "0O") {
+		s = s[2:]
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o7777 {
+		return "", fmt.Errorf("mode %q is not an octal file mode such as \"0644\"", mode)
+	}
+	return fmt.Sprintf("%04o", n), nil
+}
