@@ -324,3 +324,44 @@ func assertNothingLeft(t *testing.T, bridge, table, lxcPath string) {
 		t.Errorf("processes for %s are still running:\n%s", lxcPath, out)
 	}
 }
+
+// TestConcurrentCreatesGetDistinctAddresses creates containers with
+// ip=dhcp in parallel, as the API layer may for different VMIDs, and checks
+// no address is handed out twice.
+func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
+	requireLXC(t)
+	b := newTestBackend(t, false)
+	image := testImage(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			// VMIDs 801 and 801+254*k all prefer the same address.
+			errs <- b.Create(ctx, testSpec(801+254*i, image, "dhcp", i%2 == 0), func(string) {})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[netip.Prefix]int{}
+	for i := range n {
+		vmid := 801 + 254*i
+		st, err := b.loadState(vmid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := st.Addresses[0]
+		if other, dup := seen[p]; dup {
+			t.Errorf("CT %d and CT %d both got %s", other, vmid, p)
+		}
+		seen[p] = vmid
+		config, err := os.ReadFile(filepath.Join(b.LXCPath(), strconv.Itoa(vmid), containerConfigFile))
+		if err != nil || !strings.Contains(string(config), "lxc.net.0.ipv4.address = "+p.String()+"\n") {
+			t.Errorf("CT %d's LXC config does not carry %s: %v\n%s", vmid, p, err, config)
+		}
+	}
+}
