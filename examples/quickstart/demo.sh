@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The quickstart on the built-in Proxmox VE simulator, in one command.
+#
+#   demo.sh up      build the provider, start the simulator (kept running in
+#                   the background, state under the cache dir), apply main.tf
+#   demo.sh down    destroy what the demo created and stop the simulator
+#
+# Running `up` twice is fine: the second apply has nothing to change.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cache="${TF_PROVIDER_PVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-pve}"
+demo="$cache/demo"
+bin="$demo/bin"
+simdir="$demo/simulator"
+ready="$demo/simulator.json"
+pidfile="$demo/simulator.pid"
+tfrc="$demo/dev.tfrc"
+
+export CHECKPOINT_DISABLE=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+sim_running() {
+	[ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+json_field() { # json_field FILE KEY -> the string or number value of a top-level key
+	sed -n "s/.*\"$2\":\"\{0,1\}\([^\",]*\)\"\{0,1\}[,}].*/\1/p" "$1" | head -n 1
+}
+
+build() {
+	say "building the provider"
+	mkdir -p "$bin"
+	(cd "$repo" && go build -trimpath -ldflags "-X main.version=demo" -o "$bin/terraform-provider-pve" .)
+	# dev_overrides: terraform uses the binary just built, no registry, no init.
+	cat >"$tfrc" <<EOF
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/lxctm/pve" = "$bin"
+  }
+  direct {}
+}
+EOF
+}
+
+backend() {
+	echo "${PVE_DEMO_BACKEND:-memory}"
+}
+
+start_sim() {
+	if sim_running && [ -s "$ready" ]; then
+		say "simulator already running (pid $(cat "$pidfile"))"
+		return
+	fi
+	local be
+	be="$(backend)"
+	say "starting the simulator (backend: $be, state: $simdir)"
+	if [ "$be" = memory ]; then
+		echo "    (API only: the memory backend runs no real containers, so nothing is provisioned inside them;"
+		echo "     run as root on Linux for real LXC containers)"
+	fi
+	mkdir -p "$simdir"
+	rm -f "$ready"
+	setsid "$bin/terraform-provider-pve" simulate --listen 127.0.0.1:0 --ssh-listen 127.0.0.1:0 \
+		--backend "$be" --state-dir "$simdir" >"$ready" 2>"$demo/simulator.log" </dev/null &
+	echo $! >"$pidfile"
+	for _ in $(seq 1 600); do
+		[ -s "$ready" ] && return
+		if ! sim_running; then
+			echo "the simulator exited; its log:" >&2
+			cat "$demo/simulator.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+	echo "the simulator did not become ready; its log is $demo/simulator.log" >&2
+	exit 1
+}
+
+sim_env() {
+	export PVE_ENDPOINT PVE_API_TOKEN PVE_CA_CERT
+	PVE_ENDPOINT="$(json_field "$ready" endpoint)"
+	PVE_API_TOKEN="$(json_field "$ready" api_token)"
+	PVE_CA_CERT="$(json_field "$ready" ca_cert_file)"
+	unset PVE_USERNAME PVE_PASSWORD PVE_AUTH_TICKET PVE_CSRF_PREVENTION_TOKEN PVE_TLS_FINGERPRINT PVE_INSECURE
+	export TF_CLI_CONFIG_FILE="$tfrc"
+}
+
+terraform_bin() {
+	"$repo/.ci/find-terraform"
+}
+
+up() {
+	build
+	start_sim
+	sim_env
+	local tf
+	tf="$(terraform_bin)"
+	say "terraform apply in examples/quickstart"
+	(cd "$here" && "$tf" apply -auto-approve -input=false)
+	cat <<EOF
+
+The simulator keeps running in the background:
+  endpoint  $PVE_ENDPOINT
+  api token $PVE_API_TOKEN
+  CA cert   $PVE_CA_CERT
+  password  root@pam / $(json_field "$ready" password)
+  log       $demo/simulator.log
+
+Look around:
+  curl --cacert $PVE_CA_CERT -H "Authorization: PVEAPIToken=$PVE_API_TOKEN" $PVE_ENDPOINT/api2/json/cluster/resources
+
+Run 'make demo' again (nothing to change), or 'make demo-destroy' to remove everything.
+EOF
+}
+
+down() {
+	if [ ! -f "$here/terraform.tfstate" ] && ! sim_running; then
+		say "nothing to destroy"
+		rm -rf "$demo"
+		return
+	fi
+	build
+	start_sim
+	sim_env
+	local tf
+	tf="$(terraform_bin)"
+	say "terraform destroy in examples/quickstart"
+	(cd "$here" && "$tf" destroy -auto-approve -input=false)
+	say "stopping the simulator"
+	if sim_running; then
+		kill -TERM "$(cat "$pidfile")"
+		for _ in $(seq 1 100); do sim_running || break; sleep 0.1; done
+	fi
+	rm -rf "$demo" "$here/terraform.tfstate" "$here/terraform.tfstate.backup"
+}
+
+case "${1:-up}" in
+up) up ;;
+down) down ;;
+*) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

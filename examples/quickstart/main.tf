@@ -1,0 +1,74 @@
+# Quickstart: discover the template directories next to this file, add a
+# package bucket, finalise one template and run two containers from it.
+# `make demo` runs it against the built-in simulator; against a real
+# Proxmox VE set PVE_ENDPOINT and credentials instead (see README.md).
+
+terraform {
+  required_providers {
+    pve = {
+      source = "lxctm/pve"
+    }
+  }
+}
+
+# Settings come from PVE_* environment variables (make demo exports them).
+provider "pve" {}
+
+variable "node" {
+  description = "Proxmox VE node to run the containers on."
+  type        = string
+  default     = "pve"
+}
+
+data "pve_template_discovery" "all" {
+  path = "${path.module}/templates"
+}
+
+resource "pve_package_bucket" "tools" {
+  name        = "tools"
+  description = "Tools every container gets"
+
+  package {
+    manager = "apt"
+    spec    = "htop"
+  }
+
+  package {
+    manager = "apt"
+    spec    = "tmux"
+  }
+}
+
+resource "pve_lxc_template" "web" {
+  node        = var.node
+  source_spec = data.pve_template_discovery.all.templates["web"]
+  packages    = pve_package_bucket.tools.packages
+}
+
+resource "pve_lxc_container" "web" {
+  count    = 2
+  node     = var.node
+  hostname = "web-${count.index + 1}"
+  template = pve_lxc_template.web.spec
+  tags     = ["quickstart"]
+}
+
+output "container_ids" {
+  description = "node/vmid of each container."
+  value       = pve_lxc_container.web[*].id
+}
+
+output "container_addresses" {
+  description = "IPv4 address of each container."
+  value       = { for c in pve_lxc_container.web : c.hostname => c.ipv4 }
+}
+
+output "template_digest" {
+  description = "Digest of the finalised web template."
+  value       = pve_lxc_template.web.sha256
+}
+
+output "templates_found" {
+  description = "Templates the discovery found."
+  value       = keys(data.pve_template_discovery.all.templates)
+}
