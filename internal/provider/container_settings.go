@@ -262,8 +262,6 @@ type diskResize struct {
 	Size string // absolute, e.g. "12G"
 }
 
-func (c containerChange) empty() bool { return c.Config.Empty() && len(c.Resizes) == 0 }
-
 // diffSettings computes the in-place update from cur to want. Changes PVE
 // cannot make in place (shrinking, storage moves, unprivileged) are caught
 // at plan time as replacements, so they are not handled here.

@@ -46,7 +46,8 @@ func TestDefaultParsesEmbeddedSchema(t *testing.T) {
 	if len(paths) != 47 {
 		t.Errorf("paths with methods = %d, want 47", len(paths))
 	}
-	if Default() != Default() {
+	first, second := Default(), Default()
+	if first != second {
 		t.Error("Default must parse once and return the same API")
 	}
 }
