@@ -46,6 +46,29 @@ func findAppliance(template string) (appliance, bool) {
 	return appliance{}, false
 }
 
+// templateAppliance resolves a file name of Config.Templates: an entry of
+// the appliance index, or another version of an indexed appliance
+// ("<package>_<version>_<arch>.tar.<ext>"). A node keeps the versions it
+// downloaded earlier after the index has moved on, and image lookups must
+// choose among them.
+func templateAppliance(file string) (appliance, bool) {
+	if a, ok := findAppliance(file); ok {
+		return a, true
+	}
+	pkg, rest, ok := strings.Cut(file, "_")
+	version, _, hasArch := strings.Cut(rest, "_")
+	if !ok || !hasArch || version == "" || strings.ContainsAny(file, "/\\") || templateFormat(file) == "" {
+		return appliance{}, false
+	}
+	for _, a := range appliances {
+		if a.Package == pkg {
+			a.Template, a.Version = file, version
+			return a, true
+		}
+	}
+	return appliance{}, false
+}
+
 // sha512sum is the index's checksum field. The simulator's images are
 // placeholders, so this is the SHA-512 of the template name: a stable
 // value of the right shape, never verified.
@@ -165,13 +188,13 @@ func (s *Server) installTemplates(ctx context.Context) error {
 		return nil
 	}
 	for _, name := range s.cfg.Templates {
-		a, ok := findAppliance(name)
+		a, ok := templateAppliance(name)
 		if !ok {
 			known := make([]string, 0, len(appliances))
 			for _, a := range appliances {
 				known = append(known, a.Template)
 			}
-			return fmt.Errorf("template %q is not in the appliance index (%s)", name, strings.Join(known, ", "))
+			return fmt.Errorf("template %q is neither in the appliance index nor another version of an appliance in it (%s)", name, strings.Join(known, ", "))
 		}
 		for _, node := range s.cfg.Nodes {
 			s.mu.Lock()

@@ -60,8 +60,9 @@ type Config struct {
 	// RequestLog receives one JSON line per API request (see RequestRecord).
 	RequestLog io.Writer
 	// Templates are appliance files (from the aplinfo index, e.g.
-	// "debian-12-standard_12.7-1_amd64.tar.zst") put on every node's
-	// "local" storage at start, as if downloaded earlier.
+	// "debian-12-standard_12.7-1_amd64.tar.zst", or another version of an
+	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst")
+	// put on every node's "local" storage at start, as if downloaded earlier.
 	Templates []string
 	// Logf receives the simulator's diagnostics. Default: discarded.
 	Logf func(format string, args ...any)

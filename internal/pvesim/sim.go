@@ -69,7 +69,8 @@ func WithClock(now func() time.Time) Option { return func(c *Config) { c.Now = n
 // WithFault arms a fault from the start.
 func WithFault(f Fault) Option { return func(c *Config) { c.Faults = append(c.Faults, f) } }
 
-// WithTemplates puts appliance templates on every node's "local" storage.
+// WithTemplates puts appliance templates on every node's "local" storage:
+// index entries, or other versions of them (see Config.Templates).
 func WithTemplates(names ...string) Option {
 	return func(c *Config) { c.Templates = append(c.Templates, names...) }
 }
