@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,7 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 )
 
@@ -351,5 +354,61 @@ resource "pve_lxc_container" "test" {
 				Check:  checkSimConfig(t, sim, "features", "fuse=1,keyctl=1,nesting=1"),
 			},
 		},
+	})
+}
+
+// A container made outside Terraform, imported with an import block under a
+// configuration that describes it, plans no change at all.
+func TestAccContainer_importMatchesConfig(t *testing.T) {
+	sim := newSim(t)
+	ctx := context.Background()
+	c := simClient(t, sim)
+	img, err := c.EnsureOSImage(ctx, "pve", "debian-12-standard", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := pveapi.NewParams().Set("ostemplate", img.VolID).Set("hostname", "legacy").SetInt("memory", 1024).
+		Set("rootfs", "local-lvm:6").Set("net0", "name=eth0,bridge=vmbr0,ip=10.0.0.9/24,gw=10.0.0.1").
+		Set("tags", "b,A").Set("description", "made by hand")
+	if _, err := c.CreateContainer(ctx, "pve", 321, params); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StartContainer(ctx, "pve", 321); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_5_0)},
+		Steps: []resource.TestStep{{
+			ResourceName:    ctAddr,
+			ImportStateId:   "pve/321",
+			ImportState:     true,
+			ImportStateKind: resource.ImportBlockWithID,
+			Config: providerBlock(sim) + `
+terraform {
+  required_providers {
+    pve = { source = "lxctm/pve" }
+  }
+}
+
+resource "pve_lxc_container" "test" {
+  node        = "pve"
+  vmid        = 321
+  hostname    = "legacy"
+  os_template = "debian-12-standard"
+  memory      = 1024
+  disk_size   = 6
+  tags        = ["a", "B"]
+  description = "made by hand"
+  network     = [{ bridge = "vmbr0", ip = "10.0.0.9/24", gw = "10.0.0.1" }]
+}
+`,
+			ImportPlanChecks: resource.ImportPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(ctAddr, plancheck.ResourceActionNoop),
+					plancheck.ExpectKnownValue(ctAddr, tfjsonpath.New("os_template"), knownvalue.StringExact("debian-12-standard")),
+				},
+			},
+		}},
 	})
 }
