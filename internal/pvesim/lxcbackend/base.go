@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -33,9 +32,9 @@ type baseStore struct {
 
 // imageFileKey identifies one version of an image file without reading it.
 type imageFileKey struct {
-	dev, ino uint64
-	size     int64
-	mtime    int64
+	path  string
+	size  int64
+	mtime int64
 }
 
 func newBaseStore(dir string) *baseStore {
@@ -144,10 +143,7 @@ func (s *baseStore) imageDigest(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("OS image: %w", err)
 	}
-	key := imageFileKey{size: info.Size(), mtime: info.ModTime().UnixNano()}
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		key.dev, key.ino = st.Dev, st.Ino
-	}
+	key := imageFileKey{path: path, size: info.Size(), mtime: info.ModTime().UnixNano()}
 	s.mu.Lock()
 	digest, ok := s.digests[key]
 	s.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"syscall"
 )
 
 // guestFS writes files into a container from the host, confined to the
@@ -54,11 +53,7 @@ func (g *guestFS) Close() error {
 
 // isWhiteout reports overlayfs's marker for a file deleted from the base.
 func isWhiteout(info fs.FileInfo) bool {
-	if info.Mode()&fs.ModeCharDevice == 0 {
-		return false
-	}
-	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && st.Rdev == 0
+	return isZeroDevice(info)
 }
 
 // exists reports whether the container has a file at name, looking it up
@@ -110,8 +105,8 @@ func (g *guestFS) mkdirAll(dir string) error {
 	if g.lower != nil {
 		if info, err := g.lower.Lstat(dir); err == nil && info.IsDir() {
 			mode = info.Mode().Perm()
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				uid, gid = int(st.Uid), int(st.Gid)
+			if u, g, ok := fileOwner(info); ok {
+				uid, gid = u, g
 			}
 		}
 	}

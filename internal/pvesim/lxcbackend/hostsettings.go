@@ -156,13 +156,5 @@ func editLines(file string, edit func([]string) []string) error {
 	if len(lines) > 0 {
 		out = strings.Join(lines, "\n") + "\n"
 	}
-	tmp := file + ".lxcbackend-tmp"
-	if err := os.WriteFile(tmp, []byte(out), mode); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return nil
+	return writeFileAtomic(file, []byte(out), mode)
 }

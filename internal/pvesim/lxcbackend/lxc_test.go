@@ -161,7 +161,7 @@ func TestContainersEndToEnd(t *testing.T) {
 			run(t, b, vmid, "rm -rf /usr/share/doc/adduser && mv /usr/share/doc/apt /usr/share/doc/apt.moved && test ! -e /usr/share/doc/apt")
 		}
 		run(t, b, 202, "touch /root/written-inside")
-		owner := fileOwner(t, filepath.Join(b.LXCPath(), "202", containerUpperDir, "root", "written-inside"))
+		owner := uidOnHost(t, filepath.Join(b.LXCPath(), "202", containerUpperDir, "root", "written-inside"))
 		if owner != unprivilegedIDBase {
 			t.Errorf("a file root writes in the unprivileged CT is owned by %d on the host, want %d", owner, unprivilegedIDBase)
 		}
@@ -289,16 +289,16 @@ func outsideTarget(t *testing.T) string {
 	return addrs[0]
 }
 
-// fileOwner is a host file's uid.
-func fileOwner(t *testing.T, path string) int {
+// uidOnHost is a host file's uid.
+func uidOnHost(t *testing.T, path string) int {
 	t.Helper()
-	out, err := exec.Command("stat", "-c", "%u", path).Output()
-	if err != nil {
-		t.Fatalf("stat %s: %v", path, err)
-	}
-	uid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	info, err := os.Lstat(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	uid, _, ok := fileOwner(info)
+	if !ok {
+		t.Fatalf("%s: no owner", path)
 	}
 	return uid
 }

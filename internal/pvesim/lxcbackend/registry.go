@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -128,10 +127,10 @@ func lockHeld(path string) bool {
 		return false
 	}
 	defer func() { _ = f.Close() }()
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	err = flockExclusive(f)
 	if err == nil {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = funlock(f)
 		return false
 	}
-	return errors.Is(err, syscall.EWOULDBLOCK)
+	return errors.Is(err, errLockBusy)
 }

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // Unprivileged containers map their uids and gids 0..65535 to 100000..165535
@@ -33,11 +32,11 @@ func shiftOwnership(root string, toUnprivileged bool) error {
 	if !toUnprivileged {
 		from, delta = unprivilegedIDBase, -unprivilegedIDBase
 	}
-	shift := func(id uint32) (int, bool) {
-		if int(id) >= from && int(id) < from+idMapSize {
-			return int(id) + delta, true
+	shift := func(id int) (int, bool) {
+		if id >= from && id < from+idMapSize {
+			return id + delta, true
 		}
-		return int(id), false
+		return id, false
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -54,12 +53,12 @@ func shiftOwnership(root string, toUnprivileged bool) error {
 		if err != nil {
 			return err
 		}
-		st, ok := info.Sys().(*syscall.Stat_t)
+		owner, group, ok := fileOwner(info)
 		if !ok {
 			return fmt.Errorf("%s: no ownership information", filepath.Join(root, path))
 		}
-		uid, uidMoved := shift(st.Uid)
-		gid, gidMoved := shift(st.Gid)
+		uid, uidMoved := shift(owner)
+		gid, gidMoved := shift(group)
 		if !uidMoved && !gidMoved {
 			return nil
 		}

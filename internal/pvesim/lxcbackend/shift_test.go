@@ -3,7 +3,6 @@ package lxcbackend
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -35,16 +34,16 @@ func TestShiftOwnership(t *testing.T) {
 	if err := os.Lchown(nobody, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	owner := func(path string) (uint32, uint32, os.FileMode) {
+	owner := func(path string) (int, int, os.FileMode) {
 		info, err := os.Lstat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, ok := info.Sys().(*syscall.Stat_t)
+		uid, gid, ok := fileOwner(info)
 		if !ok {
-			t.Fatal("no stat")
+			t.Fatal("no owner")
 		}
-		return st.Uid, st.Gid, info.Mode()
+		return uid, gid, info.Mode()
 	}
 	for range 2 { // repeating a shift changes nothing
 		if err := shiftOwnership(root, true); err != nil {
