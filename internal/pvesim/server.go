@@ -55,6 +55,7 @@ type Server struct {
 	caFile   string
 	listener net.Listener
 	http     *http.Server
+	fresh    freshConns // connections that have not sent a request yet
 	endpoint string
 	nodes    []*simNode
 
@@ -237,6 +238,7 @@ func (s *Server) startHTTPS(ctx context.Context) error {
 		// No HTTP/2: pveproxy speaks HTTP/1.1, and error answers need their own status line.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     nil,
+		ConnState:    s.fresh.track,
 	}
 	host := "127.0.0.1"
 	if h, _, err := net.SplitHostPort(s.cfg.Listen); err == nil && h != "" {
@@ -313,6 +315,12 @@ func (s *Server) Close() error {
 		var errs []error
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			// Shutdown waits for connections that never sent a request;
+			// clients keep such spare connections open, so close them.
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				s.fresh.closeAll()
+			}()
 			if err := s.http.Shutdown(ctx); err != nil {
 				_ = s.http.Close()
 			}
