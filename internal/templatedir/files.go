@@ -87,7 +87,7 @@ func (t *tree) files(dir node) []File {
 				valid = false
 			}
 		}
-		data, perm, ok := t.read(n)
+		data, perm, ok := t.read(n, true)
 		if !ok || !valid {
 			continue
 		}

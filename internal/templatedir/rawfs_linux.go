@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sync"
 	"syscall"
 )
 
@@ -46,9 +47,16 @@ func (d *rootDir) close() { _ = syscall.Close(d.fd) } // a directory: nothing to
 // fdFS reads one template through raw descriptors (see above).
 type fdFS struct {
 	*rootFS
-	top  int
-	dirs map[string]int
+	top     int
+	dirs    map[string]int
+	scratch *[]byte // read buffer from scratchPool, reused across files
 }
+
+// scratchPool recycles read buffers across templates (and workers).
+var scratchPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 64<<10)
+	return &b
+}}
 
 func newFDFS(root *os.Root, top *rootDir) templateFS {
 	return &fdFS{rootFS: &rootFS{root: root, dirs: map[string]*os.Root{}}, top: top.fd, dirs: map[string]int{}}
@@ -57,6 +65,9 @@ func newFDFS(root *os.Root, top *rootDir) templateFS {
 func (c *fdFS) close() {
 	for _, fd := range c.dirs {
 		_ = syscall.Close(fd) // a directory: nothing to flush
+	}
+	if c.scratch != nil {
+		scratchPool.Put(c.scratch)
 	}
 	c.rootFS.close()
 }
@@ -106,8 +117,11 @@ func retryEINTR(call func() error) error {
 	}
 }
 
-// loadFile implements fileLoader.
-func (c *fdFS) loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error) {
+// loadFile implements fileLoader. Without withMode the file is read with
+// openat, read and close only: the directory entry already said it is a
+// regular file, and regular files never return a short read before their
+// end, so the read that comes back short is the last.
+func (c *fdFS) loadFile(name string, maxSize int64, withMode bool) ([]byte, fs.FileMode, error) {
 	if !fs.ValidPath(name) {
 		return nil, 0, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
@@ -120,6 +134,13 @@ func (c *fdFS) loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error)
 		return nil, 0, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
 	defer func() { _ = syscall.Close(fd) }() // read-only: nothing to flush
+	if !withMode {
+		data, err := c.readUnsized(fd, maxSize)
+		if err != nil {
+			return nil, 0, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
+		return data, 0, nil
+	}
 	var st syscall.Stat_t
 	if err := retryEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
 		return nil, 0, &fs.PathError{Op: "fstat", Path: name, Err: err}
@@ -135,6 +156,39 @@ func (c *fdFS) loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error)
 		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	return data, fs.FileMode(st.Mode & 0o777), nil
+}
+
+// readUnsized reads fd to its end through the reusable scratch buffer and
+// returns a copy of exactly the bytes read.
+func (c *fdFS) readUnsized(fd int, maxSize int64) ([]byte, error) {
+	if c.scratch == nil {
+		c.scratch, _ = scratchPool.Get().(*[]byte)
+	}
+	buf := (*c.scratch)[:0]
+	r := fdReader(fd)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, cap(buf)+1)...)[:len(buf)]
+			*c.scratch = buf[:0]
+		}
+		want := cap(buf) - len(buf)
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > maxSize {
+			var st syscall.Stat_t
+			size := int64(len(buf))
+			if syscall.Fstat(fd, &st) == nil && st.Size > size {
+				size = st.Size
+			}
+			return nil, &fileTooLargeError{size: size}
+		}
+		switch {
+		case errors.Is(err, io.EOF), err == nil && n < want:
+			return bytes.Clone(buf), nil
+		case err != nil:
+			return nil, err
+		}
+	}
 }
 
 // fdReader reads a raw descriptor as an io.Reader.

@@ -20,11 +20,13 @@ type templateFS interface {
 	close()
 }
 
-// fileLoader reads a whole regular file with its permission bits in as few
-// system calls as the platform allows. It fails with errNotRegular for
-// anything else and with a *fileTooLargeError over maxSize.
+// fileLoader reads a whole regular file in as few system calls as the
+// platform allows, with its permission bits when withMode is set. It fails
+// with errNotRegular for anything else and with a *fileTooLargeError over
+// maxSize. Without withMode the caller vouches (from the directory entry)
+// that name is a regular file, and a reader may skip the stat.
 type fileLoader interface {
-	loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error)
+	loadFile(name string, maxSize int64, withMode bool) ([]byte, fs.FileMode, error)
 }
 
 var errNotRegular = errors.New("not a regular file")
@@ -155,7 +157,7 @@ func (c *rootFS) ReadLink(name string) (string, error) {
 }
 
 // loadFile implements fileLoader.
-func (c *rootFS) loadFile(name string, maxSize int64) ([]byte, fs.FileMode, error) {
+func (c *rootFS) loadFile(name string, maxSize int64, _ bool) ([]byte, fs.FileMode, error) {
 	f, err := c.Open(name)
 	if err != nil {
 		return nil, 0, err

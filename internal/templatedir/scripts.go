@@ -32,7 +32,7 @@ func (t *tree) scripts(dir node) []Script {
 			t.probs.warnf(n.display, 0, "ignored: not a regular file")
 			continue
 		}
-		data, _, ok := t.read(n)
+		data, _, ok := t.read(n, false)
 		if !ok {
 			continue
 		}

@@ -118,7 +118,7 @@ func (t *tree) readRegular(n node) ([]byte, bool) {
 		t.probs.errorf(n.display, 0, "not a regular file")
 		return nil, false
 	}
-	data, _, ok := t.read(n)
+	data, _, ok := t.read(n, false)
 	return data, ok
 }
 

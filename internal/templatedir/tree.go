@@ -175,9 +175,10 @@ func (t *tree) child(dir node, e fs.DirEntry) (node, bool) {
 	return n, true
 }
 
-// read returns the content and permission bits of a regular file, enforcing
-// MaxFileSize and MaxTemplateSize. ok is false when it reported a problem.
-func (t *tree) read(n node) ([]byte, fs.FileMode, bool) {
+// read returns the content (and, withMode, the permission bits) of a
+// regular file, enforcing MaxFileSize and MaxTemplateSize. ok is false when
+// it reported a problem.
+func (t *tree) read(n node, withMode bool) ([]byte, fs.FileMode, bool) {
 	if t.tooLarge {
 		return nil, 0, false
 	}
@@ -185,7 +186,7 @@ func (t *tree) read(n node) ([]byte, fs.FileMode, bool) {
 	var perm fs.FileMode
 	var err error
 	if l, ok := t.fsys.(fileLoader); ok {
-		data, perm, err = l.loadFile(n.path, MaxFileSize)
+		data, perm, err = l.loadFile(n.path, MaxFileSize, withMode)
 	} else {
 		data, perm, err = t.openAndLoad(n.path)
 	}
