@@ -551,3 +551,13 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 		})
 	}
 }
+
+func TestReadyArgvWithoutSystemd(t *testing.T) {
+	argv := ReadyArgv()
+	for _, shell := range localShells(t) {
+		out, err := exec.Command(shell, argv[1:]...).Output() //nolint:gosec // the test's own command
+		if err != nil || string(out) != "ready\n" {
+			t.Errorf("%s: %q, %v (this host has no systemd as init)", shell, out, err)
+		}
+	}
+}

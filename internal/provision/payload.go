@@ -25,10 +25,11 @@ import (
 //	             (empty values are "-"; args: package manager bucket -,
 //	             script name - -, file policy mode content-sha256)
 //	helpers.sh   the script helpers
+//	esc.sed      the sed script escaping text for JSON strings
 //	p/<index>    package rows "spec<TAB>name<TAB>version"; custom buckets
 //	             "name<TAB>timeout" per row n with p/<index>.<n>.check and
 //	             p/<index>.<n>.install holding the commands
-//	s/<index>    a script's content
+//	s/<index>/<name>  a script, under its own name (for error messages)
 //	f/<index>    a file's content
 //
 // Payloads are only sent for steps the agent runs (or checks).
@@ -74,6 +75,7 @@ func (r *Run) buildStdin() ([]byte, error) {
 	payload.file("meta/template", []byte(r.template))
 	payload.file("meta/hostname", []byte(r.hostname))
 	payload.file("helpers.sh", []byte(helpersScript))
+	payload.file("esc.sed", []byte(jsonEscapeSed()))
 	payload.dir("p")
 	payload.dir("s")
 	payload.dir("f")
@@ -145,7 +147,8 @@ func (s plannedStep) writePayload(t *tarBuilder, index int) {
 		}
 		t.file("p/"+name, []byte(rows.String()))
 	case KindScript:
-		t.file("s/"+name, []byte(s.script.Content))
+		t.dir("s/" + name)
+		t.file("s/"+name+"/"+s.script.Name, []byte(s.script.Content))
 	case KindFile:
 		if s.action == actionRun {
 			t.file("f/"+name, s.content)
@@ -169,11 +172,11 @@ func (t *tarBuilder) w() *tar.Writer {
 }
 
 func (t *tarBuilder) dir(name string) {
-	t.add(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o700, ModTime: tarEpoch, Format: tar.FormatUSTAR}, nil)
+	t.add(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o700, ModTime: tarEpoch}, nil)
 }
 
 func (t *tarBuilder) file(name string, data []byte) {
-	t.add(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: tarEpoch, Format: tar.FormatUSTAR}, data)
+	t.add(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: tarEpoch}, data)
 }
 
 func (t *tarBuilder) add(h *tar.Header, data []byte) {
@@ -187,6 +190,23 @@ func (t *tarBuilder) add(h *tar.Header, data []byte) {
 	if _, err := t.w().Write(data); err != nil {
 		t.err = fmt.Errorf("provisioning payload %s: %w", h.Name, err)
 	}
+}
+
+// jsonEscapeSed is the sed script the agent runs text through before
+// putting it in a JSON string: backslash and quote escaped, every control
+// character but newline (sed's line separator) as \u00XX. Other bytes pass
+// through; ParseReport's decoder replaces invalid UTF-8.
+func jsonEscapeSed() string {
+	var b strings.Builder
+	b.WriteString("s/\\\\/\\\\\\\\/g\n")
+	b.WriteString("s/\"/\\\\\"/g\n")
+	for c := byte(1); c < 0x20; c++ {
+		if c == '\n' {
+			continue
+		}
+		fmt.Fprintf(&b, "s/%c/\\\\u%04x/g\n", c, c)
+	}
+	return b.String()
 }
 
 // asciiJSON escapes every non-ASCII character of encoded JSON as \uXXXX

@@ -103,8 +103,8 @@ func TestStdinRoundTrip(t *testing.T) {
 	if d.files["meta/template"] != "dév-box 🚀" || d.files["meta/hostname"] != "ct1" || d.files["meta/mode"] != "apply" {
 		t.Errorf("meta files %q %q %q", d.files["meta/template"], d.files["meta/hostname"], d.files["meta/mode"])
 	}
-	if d.files["helpers.sh"] != helpersScript {
-		t.Error("helpers.sh is not the embedded helpers")
+	if d.files["helpers.sh"] != helpersScript || d.files["esc.sed"] != jsonEscapeSed() {
+		t.Error("helpers.sh and esc.sed must be in the payload")
 	}
 
 	desired := Desired(spec)
@@ -135,14 +135,17 @@ func TestStdinRoundTrip(t *testing.T) {
 	}
 	for i, e := range d.manifest.Steps {
 		payload := map[string]string{"package": "p/", "script": "s/", "file": "f/"}[e.Kind] + strconv.Itoa(i+1)
+		if e.Kind == KindScript {
+			payload += "/" + strings.TrimPrefix(e.Step, "script:")
+		}
 		_, has := d.files[payload]
 		if has != (e.Action == actionRun) {
 			t.Errorf("%s (%s): payload present %v", e.Step, e.Action, has)
 		}
 	}
 	scriptLine := strings.Split(strings.Split(d.files["steps"], "\n")[4], "\t")
-	if scriptLine[3] != "script:10-user.sh" || scriptLine[6] != "10-user.sh" || d.files["s/5"] != "useradd dev\n" {
-		t.Errorf("script step %q, payload %q", scriptLine, d.files["s/5"])
+	if scriptLine[3] != "script:10-user.sh" || scriptLine[6] != "10-user.sh" || d.files["s/5/10-user.sh"] != "useradd dev\n" {
+		t.Errorf("script step %q, payload %q", scriptLine, d.files["s/5/10-user.sh"])
 	}
 	blobLine := strings.Split(strings.Split(d.files["steps"], "\n")[8], "\t")
 	if blobLine[3] != "file:/opt/blob" || blobLine[6] != "replace" || blobLine[7] != "0755" || blobLine[8] != sha256hex("\x00\xff\x10") || d.files["f/9"] != "\x00\xff\x10" {

@@ -97,9 +97,11 @@ const maxProgressBytes = 16 << 10
 
 // ParseReport reads the agent's stdout to its end. JSON lines become the
 // report; every other line (step output, agent notes) goes to progress
-// as it arrives, made valid UTF-8. It returns an error only when reading
-// fails; a failed step, a fatal agent error or a cut stream are in the
-// report (see Report.Err).
+// as it arrives, made valid UTF-8. Only the agent starts lines with "{"
+// (it prefixes step output with "[<step>] "), so a "{" line that does not
+// parse is dropped rather than logged: it may be a cut credential line.
+// It returns an error only when reading fails; a failed step, a fatal
+// agent error or a cut stream are in the report (see Report.Err).
 func ParseReport(r io.Reader, progress func(line string)) (*Report, error) {
 	rep := &Report{Applied: map[string]string{}, Observed: map[string]string{}, Credentials: map[string]map[string]string{}}
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -107,7 +109,7 @@ func ParseReport(r io.Reader, progress func(line string)) (*Report, error) {
 	for {
 		line, err := readLine(br)
 		if len(line) > 0 || err == nil {
-			if !rep.apply(line, &done) && progress != nil {
+			if !rep.apply(line, &done) && progress != nil && (len(line) == 0 || line[0] != '{') {
 				progress(progressText(line))
 			}
 		}

@@ -4,8 +4,8 @@
 #
 # stdin:  "LXCTM-AGENT <protocol> <n>" NL, an <n>-byte one-line JSON manifest
 #         (for humans; the agent only checks its length) NL, then a tar with
-#         meta/*, steps (one tab-separated line per step), helpers.sh and
-#         the payloads p/<i>, s/<i>, f/<i>.
+#         meta/*, steps (one tab-separated line per step), helpers.sh,
+#         esc.sed and the payloads p/<i>, s/<i>/<name>, f/<i>.
 # stdout: JSON lines that start with "{" (agent, step, observe, service,
 #         credential, fatal, done) and progress lines "[<step>] <text>".
 # exit:   0 all steps fine, 1 a step failed, 2 the agent could not start.
@@ -23,6 +23,8 @@ _a_tab=$(printf '\t')
 _a_work=
 _a_esc=
 _a_seq=0
+_a_events=
+_a_agent_pid=$$
 
 # ---------------------------------------------------------------- JSON out
 
@@ -45,8 +47,9 @@ _a_repl() {
 
 # _a_q TEXT: sets _a_r to TEXT escaped for a JSON string. Printable ASCII is
 # escaped in the shell; anything else goes through the generated sed script
-# (control characters become \u00XX; other bytes pass unchanged, and the
-# reader replaces invalid UTF-8). Newlines become spaces.
+# (esc.sed from the payload: control characters become \u00XX; other
+# bytes pass unchanged, and the reader replaces invalid UTF-8). Newlines
+# become spaces.
 _a_q() {
 	case $1 in
 	*[![:print:]]*)
@@ -63,17 +66,6 @@ _a_q() {
 		_a_repl "$_a_r" '"' '\"'
 		;;
 	esac
-}
-
-# _a_mkesc FILE: writes the sed script that escapes text for JSON strings.
-_a_mkesc() {
-	{
-		printf '%s\n' 's/\\/\\\\/g' 's/"/\\"/g'
-		for _a_o in 001 002 003 004 005 006 007 010 011 013 014 015 016 017 \
-			020 021 022 023 024 025 026 027 030 031 032 033 034 035 036 037; do
-			printf 's/%s/\\\\u%04x/g\n' "$(printf "\\$_a_o")" "0$_a_o"
-		done
-	} >"$1"
 }
 
 _a_fatal() {
@@ -125,33 +117,53 @@ _a_note() {
 # the step log and stdin from /dev/null, streaming the log while it runs;
 # returns CMD's exit status. The output goes to a file rather than a pipe,
 # so a daemon a script leaves behind cannot hold the agent's stdout open.
+# The agent sleeps on a FIFO: CMD's exit status wakes it at once, and a
+# ticker wakes it every 0.2 s to stream the log.
 _a_run() {
-	_a_rc=$_a_work/rc.$_a_seq
-	rm -f "$_a_rc"
+	[ -n "$_a_events" ] || _a_start_events
 	(
-		"$@" >>"$_a_log" 2>&1 </dev/null 6<&- 7<&- 8<&- 9<&-
-		echo "$?" >"$_a_rc.tmp"
-		mv -f "$_a_rc.tmp" "$_a_rc"
+		"$@" >>"$_a_log" 2>&1 </dev/null 5>&- 6<&- 7<&- 8<&- 9<&-
+		echo "rc $?" >&5
 	) &
 	_a_pid=$!
-	_a_polls=0
-	while [ ! -e "$_a_rc" ]; do
+	_a_status=
+	while IFS= read -r _a_ev <&5; do
+		case $_a_ev in
+		"rc "*)
+			_a_status=${_a_ev#rc }
+			break
+			;;
+		esac
 		_a_drain
-		_a_polls=$((_a_polls + 1))
-		if [ -z "$_a_fracsleep" ]; then
-			sleep 1
-		elif [ "$_a_polls" -lt 4 ]; then
-			sleep 0.01
-		elif [ "$_a_polls" -lt 12 ]; then
-			sleep 0.05
-		else
-			sleep 0.25
+		# A subshell killed before it could report (e.g. by the OOM killer).
+		if [ -r "/proc/$_a_pid/stat" ]; then
+			read -r _a_x _a_y _a_st _a_z <"/proc/$_a_pid/stat" || _a_st=Z
+			if [ "$_a_st" = Z ]; then
+				_a_status=137
+				break
+			fi
 		fi
 	done
 	wait "$_a_pid" || :
 	_a_drain
-	read -r _a_status <"$_a_rc" || _a_status=1
+	[ -n "$_a_status" ] || _a_status=1
 	return "$_a_status"
+}
+
+# _a_start_events: the FIFO _a_run sleeps on, and its ticker (which stops
+# when the agent is gone).
+_a_start_events() {
+	_a_events=$_a_work/events
+	mkfifo -m 0600 "$_a_events" || _a_fatal "cannot create a FIFO in $_a_work"
+	exec 5<>"$_a_events"
+	(
+		exec 6<&- 7<&- 8<&- 9<&-
+		while kill -0 "$_a_agent_pid" 2>/dev/null; do
+			sleep 0.2 2>/dev/null || sleep 1
+			echo tick
+		done >&5
+	) </dev/null >/dev/null 2>&1 &
+	_a_ticker=$!
 }
 
 # _a_tail LOG: sets _a_tailjson to the last 40 lines of LOG as JSON strings.
@@ -438,9 +450,9 @@ _a_package_step() { # I MANAGER BUCKET DIGEST
 # there is none), under `timeout` when TIMEOUT is not 0 and timeout exists.
 _a_custom_run() {
 	if [ "$1" != 0 ] && command -v timeout >/dev/null 2>&1; then
-		timeout "$1" "$_a_bash" -c "$(cat "$2")"
+		timeout "$1" "$_a_bash" "$2"
 	else
-		"$_a_bash" -c "$(cat "$2")"
+		"$_a_bash" "$2"
 	fi
 }
 
@@ -512,19 +524,16 @@ _a_script() { # SCRIPTFILE RUNDIR
 	"$_a_bash" -c '. "$1" || exit 97; _lxctm_script=$2; set --; . "$_lxctm_script"' "${1##*/}" "$_a_work/helpers.sh" "$1"
 }
 
-_a_script_step() { # I NAME DIGEST
+# _a_script_step I NAME DIGEST: runs s/I/NAME from a private directory that
+# is removed afterwards.
+_a_script_step() {
 	_a_dir=$_a_work/run.$1
-	mkdir -m 0700 "$_a_dir" || {
+	if ! mkdir -m 0700 "$_a_dir"; then
 		_a_result failed 1 "" "cannot create the script's private directory"
 		return 1
-	}
-	cp "$_a_work/s/$1" "$_a_dir/$2" || {
-		_a_result failed 1 "" "cannot copy the script into its private directory"
-		return 1
-	}
-	mkdir -m 0700 "$_a_dir/cwd"
+	fi
 	_a_detect_user
-	if _a_run _a_script "$_a_dir/$2" "$_a_dir/cwd"; then
+	if _a_run _a_script "$_a_work/s/$1/$2" "$_a_dir"; then
 		rm -rf "$_a_dir"
 		_a_result ok 0 "$3" "script exited with status 0"
 		return 0
@@ -563,6 +572,7 @@ _a_mkparents() {
 		[ -n "$_a_anc" ] || _a_anc=/
 	done
 	mkdir -p "$1" 2>>"$_a_log" || return 1
+	_a_owner_dir=
 	_a_own=$(stat -c %u:%g "$_a_anc") || return 1
 	_a_p=$1
 	while [ "$_a_p" != "$_a_anc" ] && [ -n "$_a_p" ]; do
@@ -632,9 +642,14 @@ _a_file_step() { # I TARGET POLICY MODE CONTENTSHA DIGEST
 		_a_result failed 1 "" "cannot write in $_a_dir"
 		return 1
 	fi
-	if cat "$_a_work/f/$1" >"$_a_tmp" 2>>"$_a_log" &&
+	if [ "$_a_owner_dir" != "$_a_dir" ]; then
+		_a_owner=$(stat -c %u:%g "$_a_dir" 2>>"$_a_log") || _a_owner=
+		_a_owner_dir=$_a_dir
+	fi
+	if [ -n "$_a_owner" ] &&
+		cat "$_a_work/f/$1" >"$_a_tmp" 2>>"$_a_log" &&
 		chmod "$4" "$_a_tmp" 2>>"$_a_log" &&
-		chown "$(stat -c %u:%g "$_a_dir")" "$_a_tmp" 2>>"$_a_log" &&
+		chown "$_a_owner" "$_a_tmp" 2>>"$_a_log" &&
 		mv -f "$_a_tmp" "$_a_t" 2>>"$_a_log" &&
 		_a_sha "$_a_t" && [ "$_a_h" = "$5" ]; then
 		if [ -n "$_a_backup" ]; then
@@ -749,12 +764,13 @@ _a_discover() {
 # ------------------------------------------------------------------- main
 
 _a_cleanup() {
+	if [ -n "${_a_ticker:-}" ]; then kill "$_a_ticker" 2>/dev/null || :; fi
 	if [ -n "$_a_work" ]; then rm -rf "$_a_work"; fi
 }
 
 _a_main() {
 	_a_missing_tools=
-	for _a_t in tar sha256sum mktemp sed tr tail head cut stat chmod chown mv cp rm cat date mkdir sort grep; do
+	for _a_t in tar sha256sum mktemp mkfifo sed tr tail head cut stat chmod chown mv rm cat date mkdir sort grep; do
 		command -v "$_a_t" >/dev/null 2>&1 || _a_missing_tools="$_a_missing_tools $_a_t"
 	done
 	[ -z "$_a_missing_tools" ] || _a_fatal "the container lacks tools the agent needs:$_a_missing_tools (coreutils, tar, sed, grep)"
@@ -781,12 +797,9 @@ _a_main() {
 	printf '%s\n' "$_a_json" >"$_a_work/manifest.json"
 	tar -xof - -C "$_a_work" 2>"$_a_work/tar.err" || _a_fatal "cannot unpack the payload: $(head -c 300 "$_a_work/tar.err")"
 	exec </dev/null
-	[ -f "$_a_work/steps" ] || _a_fatal "the payload has no steps file"
+	[ -f "$_a_work/steps" ] && [ -f "$_a_work/esc.sed" ] || _a_fatal "the payload lacks its steps or esc.sed file"
 	_a_esc=$_a_work/esc.sed
-	_a_mkesc "$_a_esc"
-
-	_a_fracsleep=
-	if sleep 0.01 2>/dev/null; then _a_fracsleep=1; fi
+	_a_owner_dir=
 	if command -v bash >/dev/null 2>&1; then _a_bash=bash; else _a_bash=sh; fi
 	_a_mode=$(cat "$_a_work/meta/mode")
 	TEMPLATE_NAME=$(cat "$_a_work/meta/template")
