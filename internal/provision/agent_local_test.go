@@ -86,7 +86,7 @@ echo run >> `+root+`/runs-20
 
 func TestAgentLocalApplyRerunAndDrift(t *testing.T) {
 	for _, shell := range localShells(t) {
-		t.Run(filepath.Base(shell), func(t *testing.T) {
+		t.Run(shell.name, func(t *testing.T) {
 			root := localRoot(t)
 			tmp := t.TempDir()
 			creds := filepath.Join(root, "creds")
@@ -317,7 +317,7 @@ func TestAgentLocalApplyRerunAndDrift(t *testing.T) {
 
 func TestAgentLocalFailures(t *testing.T) {
 	for _, shell := range localShells(t) {
-		t.Run(filepath.Base(shell)+"/custom installer", func(t *testing.T) {
+		t.Run(shell.name+"/custom installer", func(t *testing.T) {
 			root := localRoot(t)
 			spec := templatedir.Spec{
 				Name: "fail-custom",
@@ -366,7 +366,7 @@ func TestAgentLocalFailures(t *testing.T) {
 			}
 		})
 
-		t.Run(filepath.Base(shell)+"/script with nasty output", func(t *testing.T) {
+		t.Run(shell.name+"/script with nasty output", func(t *testing.T) {
 			root := localRoot(t)
 			long := strings.Repeat("x", 5000)
 			body := "for i in $(seq 1 70); do echo \"line $i\"; done\n" +
@@ -433,7 +433,7 @@ func TestAgentLocalFailures(t *testing.T) {
 			}
 		})
 
-		t.Run(filepath.Base(shell)+"/background process keeps its output open", func(t *testing.T) {
+		t.Run(shell.name+"/background process keeps its output open", func(t *testing.T) {
 			root := localRoot(t)
 			spec := templatedir.Spec{
 				Name: "daemon",
@@ -464,7 +464,7 @@ func TestAgentLocalFailures(t *testing.T) {
 
 func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 	for _, shell := range localShells(t) {
-		t.Run(filepath.Base(shell)+"/killed mid-run", func(t *testing.T) {
+		t.Run(shell.name+"/killed mid-run", func(t *testing.T) {
 			tmp := t.TempDir()
 			spec := templatedir.Spec{
 				Name: "cut",
@@ -479,8 +479,8 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(shell, argv[1:]...) //nolint:gosec // the test's own agent
-			cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=" + tmp}
+			cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own agent
+			cmd.Env = []string{"PATH=" + shell.path, "TMPDIR=" + tmp}
 			cmd.Stdin = stdin
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			out, err := cmd.StdoutPipe()
@@ -528,8 +528,8 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 		{"no tar", "LXCTM-AGENT 1 2\n{}\n", "cannot unpack the payload: tar: This does not look like a tar archive"},
 	} {
 		t.Run("fatal/"+tc.name, func(t *testing.T) {
-			cmd := exec.Command(shell, "-c", agentScript, "lxctm-agent") //nolint:gosec // the test's own agent
-			cmd.Env = []string{"PATH=/usr/bin:/bin", "TMPDIR=" + t.TempDir()}
+			cmd := exec.Command(shell.sh, "-c", agentScript, "lxctm-agent") //nolint:gosec // the test's own agent
+			cmd.Env = []string{"PATH=" + shell.path, "TMPDIR=" + t.TempDir()}
 			cmd.Stdin = strings.NewReader(tc.stdin)
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
@@ -555,9 +555,11 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 func TestReadyArgvWithoutSystemd(t *testing.T) {
 	argv := ReadyArgv()
 	for _, shell := range localShells(t) {
-		out, err := exec.Command(shell, argv[1:]...).Output() //nolint:gosec // the test's own command
+		cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own command
+		cmd.Env = []string{"PATH=" + shell.path}
+		out, err := cmd.Output()
 		if err != nil || string(out) != "ready\n" {
-			t.Errorf("%s: %q, %v (this host has no systemd as init)", shell, out, err)
+			t.Errorf("%s: %q, %v (this host has no systemd as init)", shell.name, out, err)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // runHelpers sources the helpers into shell (bash scripts run them under
 // `set -euo pipefail`, so that is how bash runs them here) and runs body.
-func runHelpers(t *testing.T, shell, body string, env ...string) (stdout, stderr string, code int) {
+func runHelpers(t *testing.T, shell testShell, body string, env ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	dir := t.TempDir()
 	helpers := filepath.Join(dir, "helpers.sh")
@@ -20,11 +20,11 @@ func runHelpers(t *testing.T, shell, body string, env ...string) (stdout, stderr
 		t.Fatal(err)
 	}
 	prelude := "set -eu\n"
-	if filepath.Base(shell) == "bash" {
+	if shell.name == "bash" {
 		prelude = "set -euo pipefail\n"
 	}
-	cmd := exec.Command(shell, "-c", prelude+". \"$1\"\n"+body, "test", helpers) //nolint:gosec // the test's own script
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, env...)
+	cmd := exec.Command(shell.sh, "-c", prelude+". \"$1\"\n"+body, "test", helpers) //nolint:gosec // the test's own script
+	cmd.Env = append([]string{"PATH=" + shell.path, "LC_ALL=C"}, env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -40,7 +40,7 @@ func runHelpers(t *testing.T, shell, body string, env ...string) (stdout, stderr
 func TestHelpers(t *testing.T) {
 	logLine := regexp.MustCompile(`^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[(INFO   |WARN   |ERROR  )\] `)
 	for _, shell := range localShells(t) {
-		name := filepath.Base(shell)
+		name := shell.name
 		t.Run(name+"/log format", func(t *testing.T) {
 			out, errOut, code := runHelpers(t, shell, `log_info "a b"; log_warn w; log_error e`)
 			lines := strings.Split(strings.TrimSpace(errOut), "\n")

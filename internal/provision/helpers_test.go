@@ -14,21 +14,52 @@ import (
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
-// localShells are the POSIX shells on this machine that play /bin/sh for
-// the agent in host tests: dash (Debian's /bin/sh) must be there; bash and
-// busybox are used when installed.
-func localShells(t testing.TB) []string {
+// testShell is a POSIX shell playing the container's /bin/sh, with the
+// PATH its userland lives on.
+type testShell struct {
+	name string // dash, bash or busybox
+	sh   string // the shell binary
+	path string // PATH for the agent
+}
+
+// localShells are the shells the agent is tested with on the host: dash
+// (Debian's /bin/sh) with GNU coreutils, bash, and, when installed, a
+// BusyBox-only userland without bash (what Alpine containers have).
+func localShells(t testing.TB) []testShell {
 	t.Helper()
-	var shells []string
+	var shells []testShell
 	for _, sh := range []string{"dash", "bash"} {
 		if p, err := exec.LookPath(sh); err == nil {
-			shells = append(shells, p)
+			shells = append(shells, testShell{name: sh, sh: p, path: "/usr/bin:/bin"})
 		}
 	}
 	if len(shells) == 0 {
 		t.Fatal("neither dash nor bash is installed: the agent cannot be run on this machine")
 	}
+	if bb, err := exec.LookPath("busybox"); err == nil {
+		shells = append(shells, busyboxShell(t, bb))
+	}
 	return shells
+}
+
+// busyboxShell makes a directory with every BusyBox applet and nothing
+// else, and returns its sh with that directory as the whole PATH.
+func busyboxShell(t testing.TB, busybox string) testShell {
+	t.Helper()
+	out, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		t.Fatalf("busybox --list: %v", err)
+	}
+	dir := t.TempDir()
+	for _, applet := range strings.Fields(string(out)) {
+		if err := os.Symlink(busybox, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return testShell{name: "busybox", sh: filepath.Join(dir, "sh"), path: dir}
 }
 
 // localResult is one agent run on the host.
@@ -42,15 +73,15 @@ type localResult struct {
 
 // runLocal runs the agent of run on the host with shell as /bin/sh, its
 // temporary files under tmpDir, and extra environment variables.
-func runLocal(t testing.TB, shell string, run *Run, tmpDir string, env ...string) localResult {
+func runLocal(t testing.TB, shell testShell, run *Run, tmpDir string, env ...string) localResult {
 	t.Helper()
 	argv := run.Argv()
 	stdin, err := run.Stdin()
 	if err != nil {
 		t.Fatalf("Stdin: %v", err)
 	}
-	cmd := exec.Command(shell, argv[1:]...) //nolint:gosec // the test's own agent
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/root", "TMPDIR=" + tmpDir}, env...)
+	cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own agent
+	cmd.Env = append([]string{"PATH=" + shell.path, "HOME=/root", "TMPDIR=" + tmpDir}, env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -62,7 +93,7 @@ func runLocal(t testing.TB, shell string, run *Run, tmpDir string, env ...string
 	case errors.As(runErr, &exitErr):
 		res.exit = exitErr.ExitCode()
 	default:
-		t.Fatalf("running the agent with %s: %v", shell, runErr)
+		t.Fatalf("running the agent with %s: %v", shell.name, runErr)
 	}
 	res.rep, err = ParseReport(strings.NewReader(res.stdout), func(line string) { res.progress = append(res.progress, line) })
 	if err != nil {

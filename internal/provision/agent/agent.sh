@@ -170,7 +170,7 @@ _a_start_events() {
 _a_tail() {
 	_a_tailjson=
 	if [ -s "$1" ]; then
-		_a_tailjson=$(tail -n 40 "$1" | tr -d '\000' | cut -c 1-2000 | sed -f "$_a_esc" -e 's/^/"/' -e 's/$/"/' | tr '\n' ',')
+		_a_tailjson=$(tail -n 40 "$1" | tr -d '\000' | cut -c 1-2000 | sed -f "$_a_esc" | sed -e 's/^/"/' -e 's/$/"/' | tr '\n' ',')
 		_a_tailjson=${_a_tailjson%,}
 	fi
 }
@@ -468,9 +468,15 @@ _a_custom_step() { # I MANAGER BUCKET DIGEST
 			continue
 		fi
 		_a_note "$_a_name: check failed, installing (timeout ${_a_to}s)"
+		_a_t0=$(date +%s)
 		if _a_run _a_custom_run "$_a_to" "$_a_i"; then :; else
 			_a_e=$_a_status
-			if [ "$_a_e" = 124 ] && [ "$_a_to" != 0 ]; then
+			# GNU timeout exits 124; BusyBox's dies with the signal (143).
+			case $_a_e in
+			124 | 137 | 143) _a_late=$(($(date +%s) - _a_t0 >= _a_to)) ;;
+			*) _a_late=0 ;;
+			esac
+			if [ "$_a_to" != 0 ] && [ "$_a_late" = 1 ]; then
 				_a_note "$_a_name: install timed out after ${_a_to}s"
 			else
 				_a_note "$_a_name: install exited with status $_a_e"
