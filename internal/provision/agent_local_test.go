@@ -563,3 +563,43 @@ func TestReadyArgvWithoutSystemd(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentLocalAwkwardNames sends names with spaces, quotes, backslashes,
+// non-ASCII characters and over 100 bytes (a PAX tar entry) through the
+// tar, the steps file and the JSON results.
+func TestAgentLocalAwkwardNames(t *testing.T) {
+	for _, shell := range localShells(t) {
+		t.Run(shell.name, func(t *testing.T) {
+			root := localRoot(t)
+			dir := root + `/dir with "quotes" and \back`
+			longName := "10-" + strings.Repeat("long-", 25) + "déjà vu.sh"
+			spec := templatedir.Spec{
+				Name:     `tëmplate "x"`,
+				Packages: []templatedir.Package{custom(`bücket "b"`, `tool "t"`, "true", "true", 0)},
+				Scripts:  []templatedir.Script{script(longName, `printf '%s\n' "$0" > "`+root+`/name.txt"`+"\n")},
+				Files:    []templatedir.File{file(`café "menu".conf`, dir, templatedir.PolicyReplace, "0644", "ok\n")},
+			}
+			run := newRun(t, Request{Spec: spec, Create: true, Hostname: `h "1"`})
+			res := runLocal(t, shell, run, t.TempDir())
+			if res.rep.Err() != nil {
+				t.Fatalf("%v\n%s", res.rep.Err(), res.stdout)
+			}
+			var keys []string
+			for _, s := range res.rep.Steps {
+				keys = append(keys, s.Step)
+			}
+			if !slices.Equal(keys, run.Steps()) {
+				t.Errorf("reported keys %q, want %q", keys, run.Steps())
+			}
+			if got := readFile(t, dir+`/café "menu".conf`); got != "ok\n" {
+				t.Errorf("file content %q", got)
+			}
+			if got := readFile(t, root+"/name.txt"); got != longName+"\n" {
+				t.Errorf("the script sees $0 = %q", got)
+			}
+			if fmt.Sprint(run.Provisioned(res.rep)) != fmt.Sprint(Desired(spec)) {
+				t.Errorf("provisioned %q", run.Provisioned(res.rep))
+			}
+		})
+	}
+}

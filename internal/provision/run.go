@@ -72,6 +72,10 @@ const (
 // file belongs to the user; the agent never overwrites an existing one
 // anyway). Steps removed from the spec are not undone. The error names
 // every invalid part of the spec.
+//
+// At plan time, NewRun(...).Empty() (without Create) is the question "would
+// an apply provision anything?": it honours the re-run mode and the
+// default-file rule, which comparing Desired with state does not.
 func NewRun(req Request) (*Run, error) {
 	rerun := req.Rerun
 	if rerun == "" {

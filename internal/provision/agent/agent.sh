@@ -211,8 +211,11 @@ _a_setup_env() {
 	_a_like=${_a_osr#*|}
 	_a_like=${_a_like%%|*}
 	CONTAINER_OS_VERSION=${_a_osr##*|}
-	case " $_a_like " in
+	# Normalised as the reference system did: Debian derivatives are
+	# "debian", RHEL/Fedora derivatives "fedora".
+	case " $_a_id $_a_like " in
 	*" debian "*) CONTAINER_OS=debian ;;
+	*" fedora "* | *" rhel "*) CONTAINER_OS=fedora ;;
 	*) CONTAINER_OS=$_a_id ;;
 	esac
 	if command -v apt-get >/dev/null 2>&1; then
