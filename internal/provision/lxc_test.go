@@ -36,6 +36,7 @@ func lxcSpec(t testing.TB) templatedir.Spec {
 		Name: "lxc-acceptance",
 		Packages: []templatedir.Package{
 			pkg(t, "apt", "base", "curl"),         // in the image already
+			pkg(t, "apt", "base", "awk"),          // virtual, provided by mawk in the image
 			pkg(t, "apt", "base", "hello=2.10-*"), // a glob pin
 			pkg(t, "apt", "base", "pv"),
 			pkg(t, "apt", "more", "tree"),

@@ -267,11 +267,19 @@ _a_detect_user() {
 _a_installed() {
 	case $1 in
 	apt)
-		_a_st=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}\n' "$3" 2>/dev/null) || return 1
-		case $_a_st in ii*) ;; *) return 1 ;; esac
-		[ "$4" = - ] && return 0
-		case ${_a_st#*|} in $4) return 0 ;; esac
-		return 1
+		_a_st=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}\n' "$3" 2>/dev/null) || _a_st=
+		case $_a_st in
+		ii*)
+			[ "$4" = - ] && return 0
+			case ${_a_st#*|} in $4) return 0 ;; esac
+			return 1
+			;;
+		esac
+		# A virtual package (awk, mail-transport-agent) is installed when an
+		# installed package provides it.
+		[ "$4" = - ] || return 1
+		_a_re=$(printf '%s' "${3%%:*}" | sed 's/[.+]/\\&/g')
+		dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null | grep -q -E "^ii +(.*[ ,])?$_a_re([ ,(]|\$)"
 		;;
 	apk) apk info -e "${3%%@*}" >/dev/null 2>&1 ;;
 	dnf) rpm -q "$2" >/dev/null 2>&1 || rpm -q --whatprovides "$2" >/dev/null 2>&1 ;;
