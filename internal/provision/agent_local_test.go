@@ -433,6 +433,27 @@ func TestAgentLocalFailures(t *testing.T) {
 			}
 		})
 
+		t.Run(shell.name+"/step runner killed", func(t *testing.T) {
+			root := localRoot(t)
+			spec := templatedir.Spec{
+				Name: "killed-runner",
+				Scripts: []templatedir.Script{
+					// The script's parent is the agent's runner for this step:
+					// it dies without reporting the exit status.
+					script("10-kill.sh", "echo killing my runner\nkill -9 $PPID\nsleep 0.3\n"),
+					script("20-next.sh", "touch "+root+"/next-ran\n"),
+				},
+			}
+			res := runLocal(t, shell, newRun(t, Request{Spec: spec, Create: true}), t.TempDir())
+			f := res.rep.Failed
+			if res.rep.Interrupted || f == nil || f.Step != ScriptKey("10-kill.sh") || f.Exit != 137 {
+				t.Fatalf("interrupted %v, failed %+v\n%s", res.rep.Interrupted, f, res.stdout)
+			}
+			if s := stepByKey(t, res.rep, ScriptKey("20-next.sh")); s.Status != StatusSkipped {
+				t.Errorf("20-next.sh: %+v", s)
+			}
+		})
+
 		t.Run(shell.name+"/background process keeps its output open", func(t *testing.T) {
 			root := localRoot(t)
 			spec := templatedir.Spec{

@@ -135,13 +135,30 @@ _a_run() {
 			;;
 		esac
 		_a_drain
-		# A subshell killed before it could report (e.g. by the OOM killer).
-		if [ -r "/proc/$_a_pid/stat" ]; then
-			read -r _a_x _a_y _a_st _a_z <"/proc/$_a_pid/stat" || _a_st=Z
-			if [ "$_a_st" = Z ]; then
-				_a_status=137
-				break
+		# A subshell killed before it could report (e.g. by the OOM killer) is
+		# a zombie without an "rc" line. One that reported and exited is a
+		# zombie too, its "rc" still queued behind ticks: queue a marker and
+		# read up to it, so an "rc" written before it is not missed (nor left
+		# behind for the next command).
+		# (A shell that reaps children by itself, like bash, makes it vanish.)
+		if [ -d /proc/self ]; then
+			_a_st=gone
+			if [ -r "/proc/$_a_pid/stat" ]; then
+				read -r _a_x _a_y _a_st _a_z <"/proc/$_a_pid/stat" || _a_st=gone
 			fi
+			case $_a_st in
+			Z | gone)
+				echo "zz $_a_pid" >&5
+				while IFS= read -r _a_ev <&5; do
+					case $_a_ev in
+					"rc "*) _a_status=${_a_ev#rc } ;;
+					"zz $_a_pid") break ;;
+					esac
+				done
+				[ -n "$_a_status" ] || _a_status=137
+				break
+				;;
+			esac
 		fi
 	done
 	wait "$_a_pid" || :
