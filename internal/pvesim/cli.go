@@ -23,7 +23,10 @@ import (
 type BackendOptions struct {
 	Nodes    []string
 	StateDir string // empty without --state-dir
-	Logf     func(format string, args ...any)
+	// Egress lets containers reach beyond their bridge (NAT), e.g. the
+	// machine's package mirrors; tests run without it.
+	Egress bool
+	Logf   func(format string, args ...any)
 }
 
 // BackendFactory creates a backend for --backend.
@@ -33,9 +36,7 @@ var (
 	backendsMu sync.Mutex
 	backends   = map[string]BackendFactory{
 		"memory": func(BackendOptions) (backend.Backend, error) { return backend.NewMemory(), nil },
-		"lxc": func(BackendOptions) (backend.Backend, error) {
-			return nil, errors.New("the lxc backend is not built yet; use --backend memory")
-		},
+		"lxc":    newLXCBackend,
 	}
 )
 
@@ -90,6 +91,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	nodes := fs.String("nodes", "pve", "comma-separated node names")
 	backendName := fs.String("backend", "memory", "what runs the containers: "+strings.Join(backendNames(), ", "))
 	stateDir := fs.String("state-dir", "", "keep CA, credentials, host keys and cluster state here across restarts")
+	egress := fs.Bool("egress", false, "lxc backend: let containers reach beyond their bridge through NAT (e.g. the machine's package mirrors)")
 	apiToken := fs.String("api-token", "", "root@pam's API token, 'root@pam!name=SECRET' (default: generated)")
 	rootPassword := fs.String("root-password", "", "root@pam's password for tickets and SSH (default: generated)")
 	requestLog := fs.String("request-log", "", "append every API request as a JSON line to this file")
@@ -141,7 +143,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		_, _ = fmt.Fprintf(stderr, "simulate: unknown --backend %q (known: %s)\n", *backendName, strings.Join(backendNames(), ", "))
 		return 2
 	}
-	b, err := factory(BackendOptions{Nodes: cfg.Nodes, StateDir: *stateDir, Logf: cfg.Logf})
+	b, err := factory(BackendOptions{Nodes: cfg.Nodes, StateDir: *stateDir, Egress: *egress, Logf: cfg.Logf})
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "simulate: --backend %s: %v\n", *backendName, err)
 		return 1

@@ -295,7 +295,6 @@ func TestRunCLIFlagErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"--backend", "lxc"}, 1, "the lxc backend is not built yet"},
 		{[]string{"--backend", "qemu"}, 2, `unknown --backend "qemu"`},
 		{[]string{"--fault", "kind=bogus"}, 2, `unknown kind "bogus"`},
 		{[]string{"--api-token", "nonsense"}, 1, "API token must look like user@realm!name=secret"},
