@@ -32,6 +32,8 @@ type providerData struct {
 	secrets []string
 	// cluster is the guest list shared by the Reads of one refresh.
 	cluster clusterView
+	// sshState is the SSH client, made on first use.
+	sshState
 }
 
 // defaultTimeouts are the provider-wide operation timeouts.

@@ -151,12 +151,37 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.Started.ValueBool() {
+	prov, diags := r.provisioningOf(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	provisioning := prov.enabled && prov.spec != nil
+	if plan.Started.ValueBool() || provisioning {
 		if err := r.start(ctx, node, vmid, &resp.Diagnostics); err != nil {
 			resp.Diagnostics.AddError("Unable to Start Container", fmt.Sprintf(
 				"Container %d on node %s was created but did not start: %v", vmid, node, err))
 			return
 		}
+	}
+	if provisioning {
+		hostname := ""
+		if known(plan.Hostname) {
+			hostname = plan.Hostname.ValueString()
+		}
+		outcome, err := r.provisionContainer(ctx, node, vmid, prov, nil, true, hostname)
+		resp.Diagnostics.Append(plan.setOutcome(ctx, outcome)...)
+		if err != nil {
+			r.trackNew(ctx, &plan, node, vmid, resp)
+			provisioningError(&resp.Diagnostics, node, vmid, err)
+			return
+		}
+		if !plan.Started.ValueBool() {
+			if err := r.shutdown(ctx, node, vmid, &resp.Diagnostics); err != nil {
+				resp.Diagnostics.AddError("Unable to Stop Container", fmt.Sprintf(
+					"Container %d on node %s was provisioned but did not stop again (started = false): %v", vmid, node, err))
+				return
+			}
+		}
+	} else {
+		plan.clearOutcome()
 	}
 	r.refreshInto(ctx, &plan, true, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -208,6 +233,7 @@ func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.checkDrift(ctx, &state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -428,6 +454,50 @@ func (r *containerResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	running := status.Running()
+
+	// Work inside the container: changed SSH keys or password, and
+	// provisioning of new or changed steps. It needs the container running.
+	prov, diags := r.provisioningOf(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	applied, diags := provisionedOf(ctx, state)
+	resp.Diagnostics.Append(diags...)
+	needProvision, err := wouldProvision(prov, applied, plan.Hostname.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
+		return
+	}
+	keys, password := r.accessChanges(ctx, req, plan, state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if needProvision || keys != nil || password != nil {
+		if !running {
+			if err := r.start(ctx, node, vmid, &resp.Diagnostics); err != nil {
+				resp.Diagnostics.AddError("Unable to Start Container", fmt.Sprintf("Container %d on node %s must run to be provisioned: %v", vmid, node, err))
+				return
+			}
+			running = true
+		}
+		if err := r.applyAccess(ctx, node, vmid, keys, password); err != nil {
+			resp.Diagnostics.AddError("Unable to Change Root Access", fmt.Sprintf("Container %d on node %s: %v", vmid, node, err))
+			return
+		}
+	}
+	if needProvision {
+		outcome, err := r.provisionContainer(ctx, node, vmid, prov, applied, false, plan.Hostname.ValueString())
+		resp.Diagnostics.Append(plan.setOutcome(ctx, outcome)...)
+		if err != nil {
+			provisioningError(&resp.Diagnostics, node, vmid, err)
+			r.refreshInto(ctx, &plan, true, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			if raw, err := knownOnly(resp.State.Raw); err == nil {
+				resp.State.Raw = raw
+			}
+			return
+		}
+	} else if !prov.enabled {
+		plan.clearOutcome()
+	}
 	switch {
 	case plan.Started.ValueBool() && !running:
 		if err := r.start(ctx, node, vmid, &resp.Diagnostics); err != nil {

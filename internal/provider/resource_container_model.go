@@ -48,6 +48,10 @@ type containerResourceModel struct {
 	IPv6              types.String          `tfsdk:"ipv6"`
 	MACAddresses      types.List            `tfsdk:"mac_addresses"`
 	Status            types.String          `tfsdk:"status"`
+	Provisioning      *provisioningModel    `tfsdk:"provisioning"`
+	Provisioned       types.Map             `tfsdk:"provisioned"`
+	Services          types.List            `tfsdk:"services"`
+	Credentials       types.Map             `tfsdk:"credentials"`
 	Timeouts          timeouts.Value        `tfsdk:"timeouts"`
 }
 

@@ -75,6 +75,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		resp.RequiresReplace = append(resp.RequiresReplace, in.replacements(ctx, plan, &resp.Diagnostics)...)
 	}
 	r.checkPermissions(ctx, in, plan, &resp.Diagnostics)
+	r.planProvisioning(ctx, in, &plan, &resp.Diagnostics)
 	if in.state == nil && !plan.OSTemplate.IsUnknown() && plan.OSTemplate.ValueString() == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("os_template"), "Missing OS Image",
 			"The container needs an OS image: set os_template (e.g. \"debian-12-standard\") or a template whose os_template is set.")
@@ -540,5 +541,67 @@ func (r *containerResource) checkPermissions(ctx context.Context, in planInputs,
 			"Proxmox VE lets only root@pam set feature flags other than nesting (keyctl, fuse, mknod, mount), and the provider "+
 				"authenticates with an API token ("+r.data.API.Identity()+"), which never counts as root@pam. Configure "+
 				"username = \"root@pam\" and password instead of api_token, or drop those flags.")
+	}
+}
+
+// planProvisioning plans provisioned, services and credentials: unknown
+// when an apply will provision (a new container, or new or changed steps),
+// else what state holds. It also reports at plan time what needs SSH
+// access the provider does not have.
+func (r *containerResource) planProvisioning(ctx context.Context, in planInputs, plan *containerResourceModel, diags *diag.Diagnostics) {
+	hasSSH := r.data != nil && r.data.SSH != nil
+	if in.config.Provisioning != nil && in.config.Provisioning.Enabled.ValueBool() && !hasSSH {
+		diags.AddAttributeError(path.Root("provisioning").AtName("enabled"), "Provisioning Needs SSH",
+			"Provisioning runs pct exec on the node over SSH, and the provider has no ssh block (or PVE_SSH_* settings). "+
+				"Add an ssh block to the provider, or set provisioning.enabled = false.")
+		return
+	}
+	if st := in.state; st != nil && !hasSSH {
+		if known(plan.SSHPublicKeys) && !plan.SSHPublicKeys.Equal(st.SSHPublicKeys) {
+			diags.AddAttributeError(path.Root("ssh_public_keys"), "Changing SSH Keys Needs SSH",
+				"Proxmox VE takes root's SSH keys only when a container is created; the provider changes them in an existing "+
+					"container with pct exec over SSH, and it has no ssh block. Add one to the provider, or keep the keys unchanged.")
+		}
+		if (known(plan.Password) && !plan.Password.Equal(st.Password)) || !plan.PasswordWOVersion.Equal(st.PasswordWOVersion) {
+			diags.AddAttributeError(path.Root("password"), "Changing the Password Needs SSH",
+				"Proxmox VE takes the root password only when a container is created; the provider changes it in an existing "+
+					"container with pct exec over SSH, and it has no ssh block. Add one to the provider, or keep the password unchanged.")
+		}
+	}
+	p, d := r.provisioningOf(ctx, *plan)
+	diags.Append(d...)
+	keep := func() {
+		if in.state != nil {
+			plan.Provisioned, plan.Services, plan.Credentials = in.state.Provisioned, in.state.Services, in.state.Credentials
+		} else {
+			plan.clearOutcome()
+		}
+	}
+	unknown := func() {
+		plan.Provisioned = types.MapUnknown(types.StringType)
+		plan.Services = types.ListUnknown(serviceObjectType)
+		plan.Credentials = types.MapUnknown(credentialsType)
+	}
+	switch {
+	case !p.enabled:
+		keep()
+		if in.state == nil {
+			plan.clearOutcome()
+		}
+	case in.state == nil, in.templateUnknown:
+		unknown()
+	default:
+		applied, d := provisionedOf(ctx, *in.state)
+		diags.Append(d...)
+		need, err := wouldProvision(p, applied, plan.Hostname.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
+			return
+		}
+		if need {
+			unknown()
+		} else {
+			keep()
+		}
 	}
 }

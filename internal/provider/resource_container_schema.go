@@ -259,9 +259,51 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "`running` or `stopped`.",
 				Computed:            true,
 			},
+			"provisioned": schema.MapAttribute{
+				MarkdownDescription: "What provisioning applied: step (`package:<manager>:<bucket>`, `script:<name>`, " +
+					"`file:<path>`) → digest. A refresh of a running container replaces the digests of managed " +
+					"`replace`/`backup` files and packages with what it finds, so drift shows in the plan and the " +
+					"next apply repairs it.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"services": schema.ListNestedAttribute{
+				MarkdownDescription: "Services found running in the container (besides the base system's), with the TCP port they listen on.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{MarkdownDescription: "systemd unit name, without `.service`.", Computed: true},
+					"port": schema.Int64Attribute{MarkdownDescription: "TCP port (0 when it listens on none).", Computed: true},
+					"url":  schema.StringAttribute{MarkdownDescription: "`http://<ipv4>:<port>`; empty when it listens on loopback only.", Computed: true},
+				}},
+			},
+			"credentials": schema.MapAttribute{
+				MarkdownDescription: "Credentials the template's scripts saved with `save_credential`: service → KEY → VALUE " +
+					"(from `/etc/lxctm/credentials/<service>` in the container).",
+				Computed:    true,
+				Sensitive:   true,
+				ElementType: types.MapType{ElemType: types.StringType},
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"provisioning": schema.SingleNestedBlock{
+				MarkdownDescription: "Provisioning inside the container: the template's packages, scripts and files, " +
+					"applied over SSH with one `pct exec` per run. On by default when the container has a template and " +
+					"the provider has an `ssh` block.",
+				Attributes: map[string]schema.Attribute{
+					"enabled": schema.BoolAttribute{
+						MarkdownDescription: "Provision the container (default: `true` when there is a template and SSH access).",
+						Optional:            true,
+					},
+					"rerun": schema.StringAttribute{
+						MarkdownDescription: "On update: `changed` (default) applies new and changed packages, scripts and " +
+							"`replace`/`backup` files; `all` runs every step again whenever something changed; `never` " +
+							"provisions only at creation.",
+						Optional:   true,
+						Validators: []validator.String{stringvalidator.OneOf("changed", "all", "never")},
+					},
+				},
+			},
 		},
 	}
 }
