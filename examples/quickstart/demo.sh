@@ -14,6 +14,11 @@ cache="${TF_PROVIDER_PVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provid
 demo="$cache/demo"
 bin="$demo/bin"
 simdir="$demo/simulator"
+if [ "$(id -u)" = 0 ]; then
+	# LXC maps unprivileged containers to other uids, which must be able to
+	# reach the container directories: root's home is not searchable.
+	simdir="/var/lib/terraform-provider-pve/demo-simulator"
+fi
 ready="$demo/simulator.json"
 pidfile="$demo/simulator.pid"
 tfrc="$demo/dev.tfrc"
@@ -45,34 +50,70 @@ provider_installation {
 EOF
 }
 
+# backend picks what runs the containers: real LXC containers when this
+# machine can (root on Linux with apt to install Debian's lxc), else the
+# memory backend, which serves the API only.
 backend() {
-	echo "${PVE_DEMO_BACKEND:-memory}"
+	if [ -n "${PVE_DEMO_BACKEND:-}" ]; then
+		echo "$PVE_DEMO_BACKEND"
+	elif [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null 2>&1; then
+		echo lxc
+	else
+		echo memory
+	fi
+}
+
+ensure_lxc_packages() {
+	local missing="" tool
+	for tool in lxc-start:lxc mmdebstrap:mmdebstrap zstd:zstd nft:nftables; do
+		command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool##*:}"
+	done
+	[ -z "$missing" ] && return 0
+	say "installing$missing (for real LXC containers)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 }
 
 start_sim() {
 	if sim_running && [ -s "$ready" ]; then
-		say "simulator already running (pid $(cat "$pidfile"))"
+		say "simulator already running (pid $(cat "$pidfile"), backend $(cat "$demo/backend" 2>/dev/null))"
 		return
 	fi
 	local be
 	be="$(backend)"
-	say "starting the simulator (backend: $be, state: $simdir)"
+	if [ "$be" = lxc ] && ! ensure_lxc_packages; then
+		echo "    could not install LXC; falling back to the API-only memory backend"
+		be=memory
+	fi
+	if ! launch_sim "$be" && [ "$be" = lxc ]; then
+		echo "    the lxc backend did not start (see $demo/simulator.log); falling back to the API-only memory backend"
+		be=memory
+		launch_sim "$be" || { cat "$demo/simulator.log" >&2; exit 1; }
+	fi
+	echo "$be" >"$demo/backend"
 	if [ "$be" = memory ]; then
-		echo "    (API only: the memory backend runs no real containers, so nothing is provisioned inside them;"
-		echo "     run as root on Linux for real LXC containers)"
+		echo "    API only: the memory backend runs no real containers, so nothing is provisioned inside them."
+		echo "    (Run as root on Linux for real LXC containers, provisioned over SSH.)"
+	fi
+}
+
+# launch_sim starts the simulator with a backend and waits for its ready line.
+launch_sim() {
+	local be="$1" extra=()
+	say "starting the simulator (backend: $be, state: $simdir)"
+	if [ "$be" = lxc ]; then
+		# The demo's containers install packages from the machine's mirrors.
+		extra=(--egress)
+		echo "    the first run builds a Debian image for the containers (a few minutes, cached)"
 	fi
 	mkdir -p "$simdir"
+	chmod 755 "$simdir"
 	rm -f "$ready"
 	setsid "$bin/terraform-provider-pve" simulate --listen 127.0.0.1:0 --ssh-listen 127.0.0.1:0 \
-		--backend "$be" --state-dir "$simdir" >"$ready" 2>"$demo/simulator.log" </dev/null &
+		--backend "$be" "${extra[@]}" --state-dir "$simdir" >"$ready" 2>"$demo/simulator.log" </dev/null &
 	echo $! >"$pidfile"
-	for _ in $(seq 1 600); do
-		[ -s "$ready" ] && return
-		if ! sim_running; then
-			echo "the simulator exited; its log:" >&2
-			cat "$demo/simulator.log" >&2
-			exit 1
-		fi
+	for _ in $(seq 1 3000); do
+		[ -s "$ready" ] && return 0
+		sim_running || return 1
 		sleep 0.2
 	done
 	echo "the simulator did not become ready; its log is $demo/simulator.log" >&2
@@ -86,6 +127,12 @@ sim_env() {
 	PVE_CA_CERT="$(json_field "$ready" ca_cert_file)"
 	unset PVE_USERNAME PVE_PASSWORD PVE_AUTH_TICKET PVE_CSRF_PREVENTION_TOKEN PVE_TLS_FINGERPRINT PVE_INSECURE
 	export TF_CLI_CONFIG_FILE="$tfrc"
+	unset TF_VAR_ssh_node TF_VAR_ssh_password
+	if [ "$(cat "$demo/backend" 2>/dev/null)" = lxc ]; then
+		export TF_VAR_ssh_node TF_VAR_ssh_password
+		TF_VAR_ssh_node="{\"host\":\"$(json_field "$ready" ssh_host)\",\"port\":$(json_field "$ready" ssh_port),\"host_key\":\"$(json_field "$ready" ssh_host_key)\"}"
+		TF_VAR_ssh_password="$(json_field "$ready" password)"
+	fi
 }
 
 terraform_bin() {
@@ -119,7 +166,7 @@ EOF
 down() {
 	if [ ! -f "$here/terraform.tfstate" ] && ! sim_running; then
 		say "nothing to destroy"
-		rm -rf "$demo"
+		rm -rf "$demo" "$simdir"
 		return
 	fi
 	build
@@ -134,7 +181,7 @@ down() {
 		kill -TERM "$(cat "$pidfile")"
 		for _ in $(seq 1 100); do sim_running || break; sleep 0.1; done
 	fi
-	rm -rf "$demo" "$here/terraform.tfstate" "$here/terraform.tfstate.backup"
+	rm -rf "$demo" "$simdir" "$here/terraform.tfstate" "$here/terraform.tfstate.backup"
 }
 
 case "${1:-up}" in

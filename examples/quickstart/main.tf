@@ -11,13 +11,46 @@ terraform {
   }
 }
 
-# Settings come from PVE_* environment variables (make demo exports them).
-provider "pve" {}
+# API settings come from PVE_* environment variables (make demo exports
+# them). SSH access to the node, which provisioning needs, comes from the
+# variables below: make demo sets them when the simulator runs real
+# containers, and leaves them unset (API only) otherwise.
+provider "pve" {
+  dynamic "ssh" {
+    for_each = var.ssh_node == null ? [] : [var.ssh_node]
+    content {
+      password = var.ssh_password
+      host_key = ssh.value.host_key
+      node {
+        name    = var.node
+        address = ssh.value.host
+        port    = ssh.value.port
+      }
+    }
+  }
+}
 
 variable "node" {
   description = "Proxmox VE node to run the containers on."
   type        = string
   default     = "pve"
+}
+
+variable "ssh_node" {
+  description = "Where the node's SSH server listens and its host key; null for no provisioning."
+  type = object({
+    host     = string
+    port     = number
+    host_key = string
+  })
+  default = null
+}
+
+variable "ssh_password" {
+  description = "root's SSH password on the node."
+  type        = string
+  default     = null
+  sensitive   = true
 }
 
 data "pve_template_discovery" "all" {
@@ -61,6 +94,11 @@ output "container_ids" {
 output "container_addresses" {
   description = "IPv4 address of each container."
   value       = { for c in pve_lxc_container.web : c.hostname => c.ipv4 }
+}
+
+output "services" {
+  description = "Services each container runs (empty without provisioning)."
+  value       = { for c in pve_lxc_container.web : c.hostname => c.services }
 }
 
 output "template_digest" {

@@ -49,8 +49,10 @@ type providerModel struct {
 	TLSFingerprint      types.String   `tfsdk:"tls_fingerprint"`
 	MinTLS              types.String   `tfsdk:"min_tls"`
 	MaxParallelRequests types.Int64    `tfsdk:"max_parallel_requests"`
-	DefaultTimeouts     *timeoutsModel `tfsdk:"default_timeouts"`
-	SSH                 *sshModel      `tfsdk:"ssh"`
+	// The nested settings are objects, not structs, because a dynamic block
+	// or a variable can leave them unknown until plan.
+	DefaultTimeouts types.Object `tfsdk:"default_timeouts"`
+	SSH             types.Object `tfsdk:"ssh"`
 }
 
 // timeoutsModel holds the provider-wide defaults a resource's own timeouts
@@ -73,7 +75,7 @@ type sshModel struct {
 	KnownHosts            types.String   `tfsdk:"known_hosts"`
 	HostKey               types.String   `tfsdk:"host_key"`
 	InsecureIgnoreHostKey types.Bool     `tfsdk:"insecure_ignore_host_key"`
-	Nodes                 []sshNodeModel `tfsdk:"node"`
+	Nodes                 types.List     `tfsdk:"node"`
 }
 
 // sshNodeModel maps one Proxmox VE node name to an SSH address.
@@ -253,12 +255,15 @@ func sshBlockSchema() schema.SingleNestedBlock {
 // ValidateConfig reports the problems visible in the configuration alone;
 // Configure repeats the checks once environment variables are merged in.
 func (p *pveProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	var insecure types.Bool
+	var caCert, fingerprint types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("insecure"), &insecure)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("ca_cert"), &caCert)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tls_fingerprint"), &fingerprint)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if cfg.Insecure.ValueBool() && (isSet(cfg.CACert) || isSet(cfg.TLSFingerprint)) {
+	if insecure.ValueBool() && (isSet(caCert) || isSet(fingerprint)) {
 		resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Conflicting TLS Settings",
 			"insecure = true turns certificate verification off, while ca_cert or tls_fingerprint asks for it to be done a particular way. Remove insecure, or remove ca_cert and tls_fingerprint.")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"golang.org/x/crypto/ssh"
 
@@ -68,7 +69,7 @@ func isSet(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
 // unknownAttributes lists the provider attributes whose value is not known
 // yet during plan; the client cannot be built from them.
-func unknownAttributes(cfg providerModel) map[string]attr.Value {
+func unknownAttributes(ctx context.Context, cfg providerModel) map[string]attr.Value {
 	out := map[string]attr.Value{}
 	for name, v := range map[string]attr.Value{
 		"endpoint": cfg.Endpoint, "api_token": cfg.APIToken, "username": cfg.Username, "password": cfg.Password,
@@ -80,24 +81,28 @@ func unknownAttributes(cfg providerModel) map[string]attr.Value {
 			out[name] = v
 		}
 	}
-	if t := cfg.DefaultTimeouts; t != nil {
+	if cfg.DefaultTimeouts.IsUnknown() {
+		out["default_timeouts"] = cfg.DefaultTimeouts
+	} else if t := decodeTimeouts(ctx, cfg.DefaultTimeouts); t != nil {
 		for name, v := range map[string]attr.Value{"create": t.Create, "read": t.Read, "update": t.Update, "delete": t.Delete} {
 			if v.IsUnknown() {
 				out["default_timeouts."+name] = v
 			}
 		}
 	}
-	if s := cfg.SSH; s != nil {
+	if cfg.SSH.IsUnknown() {
+		out["ssh"] = cfg.SSH
+	} else if s := decodeSSH(ctx, cfg.SSH); s != nil {
 		for name, v := range map[string]attr.Value{
 			"username": s.Username, "password": s.Password, "private_key": s.PrivateKey, "agent": s.Agent,
 			"agent_socket": s.AgentSocket, "port": s.Port, "known_hosts": s.KnownHosts, "host_key": s.HostKey,
-			"insecure_ignore_host_key": s.InsecureIgnoreHostKey,
+			"insecure_ignore_host_key": s.InsecureIgnoreHostKey, "node": s.Nodes,
 		} {
 			if v.IsUnknown() {
 				out["ssh."+name] = v
 			}
 		}
-		for i, n := range s.Nodes {
+		for i, n := range decodeSSHNodes(ctx, s.Nodes) {
 			for name, v := range map[string]attr.Value{"name": n.Name, "address": n.Address, "port": n.Port} {
 				if v.IsUnknown() {
 					out[fmt.Sprintf("ssh.node[%d].%s", i, name)] = v
@@ -112,7 +117,7 @@ func unknownAttributes(cfg providerModel) map[string]attr.Value {
 // shared client and settings, or into diagnostics that say what to fix.
 func newProviderData(ctx context.Context, cfg providerModel, version string, env envLookup) (*providerData, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	for name := range unknownAttributes(cfg) {
+	for name := range unknownAttributes(ctx, cfg) {
 		diags.AddError("Unknown Provider Setting",
 			fmt.Sprintf("The provider setting %s is not known during plan, so the provider cannot connect to Proxmox VE. "+
 				"Set it to a value known before apply (a literal, a variable or an environment variable), "+
@@ -123,11 +128,11 @@ func newProviderData(ctx context.Context, cfg providerModel, version string, env
 	}
 
 	data := &providerData{Timeouts: builtinTimeouts}
-	diags.Append(data.resolveTimeouts(cfg.DefaultTimeouts)...)
+	diags.Append(data.resolveTimeouts(decodeTimeouts(ctx, cfg.DefaultTimeouts))...)
 
 	apiCfg, apiDiags := resolveAPIConfig(cfg, version, env)
 	diags.Append(apiDiags...)
-	sshCfg, sshDiags := resolveSSHConfig(cfg.SSH, env)
+	sshCfg, sshDiags := resolveSSHConfig(decodeSSH(ctx, cfg.SSH), decodeSSHNodes(ctx, sshNodesOf(ctx, cfg.SSH)), env)
 	diags.Append(sshDiags...)
 	if diags.HasError() {
 		return nil, diags
@@ -379,7 +384,7 @@ func resolveInt(v types.Int64, p path.Path, env envLookup, diags *diag.Diagnosti
 
 // resolveSSHConfig builds the SSH settings from the ssh block and the
 // PVE_SSH_* variables; nil when neither says anything.
-func resolveSSHConfig(block *sshModel, env envLookup) (*sshexec.Config, diag.Diagnostics) {
+func resolveSSHConfig(block *sshModel, nodes []sshNodeModel, env envLookup) (*sshexec.Config, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	b := sshModel{}
 	if block != nil {
@@ -445,7 +450,7 @@ func resolveSSHConfig(block *sshModel, env envLookup) (*sshexec.Config, diag.Dia
 			cfg.KnownHostsFile = filepath.Join(home, ".ssh", "known_hosts")
 		}
 	}
-	for i, n := range b.Nodes {
+	for i, n := range nodes {
 		name := n.Name.ValueString()
 		if _, dup := cfg.Nodes[name]; dup {
 			diags.AddAttributeError(root.AtName("node").AtListIndex(i).AtName("name"), "Duplicate SSH Node",
@@ -488,4 +493,47 @@ func secretsOf(api *pveapi.Config, s *sshexec.Config) []string {
 		add(s.PrivateKey)
 	}
 	return out
+}
+
+// decodeTimeouts reads the default_timeouts object (nil when not set).
+func decodeTimeouts(ctx context.Context, obj types.Object) *timeoutsModel {
+	if !known(obj) {
+		return nil
+	}
+	var t timeoutsModel
+	if d := obj.As(ctx, &t, basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true}); d.HasError() {
+		return nil
+	}
+	return &t
+}
+
+// decodeSSH reads the ssh block (nil when absent).
+func decodeSSH(ctx context.Context, obj types.Object) *sshModel {
+	if !known(obj) {
+		return nil
+	}
+	var s sshModel
+	if d := obj.As(ctx, &s, basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true}); d.HasError() {
+		return nil
+	}
+	return &s
+}
+
+func sshNodesOf(ctx context.Context, obj types.Object) types.List {
+	if s := decodeSSH(ctx, obj); s != nil {
+		return s.Nodes
+	}
+	return types.ListNull(types.ObjectType{})
+}
+
+// decodeSSHNodes reads the ssh block's node entries.
+func decodeSSHNodes(ctx context.Context, list types.List) []sshNodeModel {
+	if !known(list) {
+		return nil
+	}
+	var nodes []sshNodeModel
+	if d := list.ElementsAs(ctx, &nodes, false); d.HasError() {
+		return nil
+	}
+	return nodes
 }

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"strings"
 	"testing"
 
@@ -16,9 +18,41 @@ func envMap(m map[string]string) envLookup {
 	}
 }
 
-// emptyModel is a provider block with nothing set (the zero values of
-// the framework types are null).
-func emptyModel() providerModel { return providerModel{} }
+// emptyModel is a provider block with nothing set.
+func emptyModel() providerModel {
+	return providerModel{
+		SSH:             types.ObjectNull(sshBlockSchema().Type().(types.ObjectType).AttrTypes),
+		DefaultTimeouts: types.ObjectNull(map[string]attr.Type{}),
+	}
+}
+
+var sshNodeType = sshBlockSchema().Type().(types.ObjectType).AttrTypes["node"].(types.ListType).ElemType
+
+// sshNodes builds the ssh block's node list.
+func sshNodes(nodes ...sshNodeModel) types.List {
+	l, d := types.ListValueFrom(context.Background(), sshNodeType, nodes)
+	if d.HasError() {
+		panic(d)
+	}
+	return l
+}
+
+// sshBlock turns a model into the ssh block's object (null for nil).
+func sshBlock(t *testing.T, m *sshModel) types.Object {
+	t.Helper()
+	typ := sshBlockSchema().Type().(types.ObjectType)
+	if m == nil {
+		return types.ObjectNull(typ.AttrTypes)
+	}
+	if m.Nodes.ElementType(context.Background()) == nil {
+		m.Nodes = types.ListNull(sshNodeType)
+	}
+	obj, d := types.ObjectValueFrom(context.Background(), typ.AttrTypes, m)
+	if d.HasError() {
+		t.Fatal(d)
+	}
+	return obj
+}
 
 func diagSummaries(d diag.Diagnostics) string {
 	var parts []string
@@ -160,6 +194,11 @@ func TestProviderConfigResolution(t *testing.T) {
 			wantErr: "endpoint is not known during plan",
 		},
 		{
+			name:    "ssh block unknown during plan (a dynamic block over an unknown value)",
+			model:   func(m *providerModel) { m.SSH = types.ObjectUnknown(sshBlockSchema().Type().(types.ObjectType).AttrTypes) },
+			wantErr: "setting ssh is not known during plan",
+		},
+		{
 			name:    "CA path that does not exist",
 			env:     map[string]string{"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PVE_CA_CERT": "/nonexistent/ca.pem"},
 			wantErr: "Unreadable CA Certificate",
@@ -220,7 +259,7 @@ func TestProviderSSHConfig(t *testing.T) {
 		}},
 		{
 			name:  "block with password and pinned key",
-			block: &sshModel{Password: types.StringValue("node-secret"), HostKey: types.StringValue(hostKey), Nodes: []sshNodeModel{{Name: types.StringValue("pve"), Address: types.StringValue("127.0.0.1"), Port: types.Int64Value(2222)}}},
+			block: &sshModel{Password: types.StringValue("node-secret"), HostKey: types.StringValue(hostKey), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("127.0.0.1"), Port: types.Int64Value(2222)})},
 			check: func(t *testing.T, d *providerData) {
 				if d.SSH.Username != "root" || d.SSH.Port != 22 || len(d.SSH.HostKeys) != 1 || d.SSH.Nodes["pve"].Port != 2222 {
 					t.Fatalf("unexpected SSH config %+v", d.SSH)
@@ -249,14 +288,14 @@ func TestProviderSSHConfig(t *testing.T) {
 		},
 		{
 			name:    "duplicate node",
-			block:   &sshModel{Agent: types.BoolValue(true), Nodes: []sshNodeModel{{Name: types.StringValue("pve"), Address: types.StringValue("a")}, {Name: types.StringValue("pve"), Address: types.StringValue("b")}}},
+			block:   &sshModel{Agent: types.BoolValue(true), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("a")}, sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("b")})},
 			wantErr: "Duplicate SSH Node",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := emptyModel()
-			m.SSH = tc.block
+			m.SSH = sshBlock(t, tc.block)
 			data, diags := newProviderData(context.Background(), m, "test", envMap(tc.env))
 			got := diagSummaries(diags)
 			if strings.Contains(got, "node-secret") || strings.Contains(got, "not a key") {

@@ -733,6 +733,15 @@ _a_discover() {
 		_a_ip=${_a_ip%% *}
 	fi
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		# Let systemd finish the jobs the run queued (a service a file change
+		# restarts, say) for up to 10 s, so the snapshot sees settled services;
+		# after an apply, first give file watchers (path units) a moment.
+		[ "$_a_mode" = apply ] && sleep 0.5
+		_a_n=0
+		while [ "$_a_n" -lt 50 ] && [ -n "$(systemctl list-jobs --no-legend --no-pager 2>/dev/null)" ]; do
+			sleep 0.2
+			_a_n=$((_a_n + 1))
+		done
 		# Listening TCP sockets as "unit port loopback process" lines: the unit
 		# from the socket's process's cgroup, the process name as a fallback.
 		_a_listen=$_a_work/listen
