@@ -38,17 +38,17 @@ type pveProvider struct {
 
 // providerModel is the provider block as Terraform sends it.
 type providerModel struct {
-	Endpoint            types.String   `tfsdk:"endpoint"`
-	APIToken            types.String   `tfsdk:"api_token"`
-	Username            types.String   `tfsdk:"username"`
-	Password            types.String   `tfsdk:"password"`
-	AuthTicket          types.String   `tfsdk:"auth_ticket"`
-	CSRFPreventionToken types.String   `tfsdk:"csrf_prevention_token"`
-	Insecure            types.Bool     `tfsdk:"insecure"`
-	CACert              types.String   `tfsdk:"ca_cert"`
-	TLSFingerprint      types.String   `tfsdk:"tls_fingerprint"`
-	MinTLS              types.String   `tfsdk:"min_tls"`
-	MaxParallelRequests types.Int64    `tfsdk:"max_parallel_requests"`
+	Endpoint            types.String `tfsdk:"endpoint"`
+	APIToken            types.String `tfsdk:"api_token"`
+	Username            types.String `tfsdk:"username"`
+	Password            types.String `tfsdk:"password"`
+	AuthTicket          types.String `tfsdk:"auth_ticket"`
+	CSRFPreventionToken types.String `tfsdk:"csrf_prevention_token"`
+	Insecure            types.Bool   `tfsdk:"insecure"`
+	CACert              types.String `tfsdk:"ca_cert"`
+	TLSFingerprint      types.String `tfsdk:"tls_fingerprint"`
+	MinTLS              types.String `tfsdk:"min_tls"`
+	MaxParallelRequests types.Int64  `tfsdk:"max_parallel_requests"`
 	// The nested settings are objects, not structs, because a dynamic block
 	// or a variable can leave them unknown until plan.
 	DefaultTimeouts types.Object `tfsdk:"default_timeouts"`
@@ -66,16 +66,16 @@ type timeoutsModel struct {
 
 // sshModel is the ssh block: how to reach the nodes for provisioning.
 type sshModel struct {
-	Username              types.String   `tfsdk:"username"`
-	Password              types.String   `tfsdk:"password"`
-	PrivateKey            types.String   `tfsdk:"private_key"`
-	Agent                 types.Bool     `tfsdk:"agent"`
-	AgentSocket           types.String   `tfsdk:"agent_socket"`
-	Port                  types.Int64    `tfsdk:"port"`
-	KnownHosts            types.String   `tfsdk:"known_hosts"`
-	HostKey               types.String   `tfsdk:"host_key"`
-	InsecureIgnoreHostKey types.Bool     `tfsdk:"insecure_ignore_host_key"`
-	Nodes                 types.List     `tfsdk:"node"`
+	Username              types.String `tfsdk:"username"`
+	Password              types.String `tfsdk:"password"`
+	PrivateKey            types.String `tfsdk:"private_key"`
+	Agent                 types.Bool   `tfsdk:"agent"`
+	AgentSocket           types.String `tfsdk:"agent_socket"`
+	Port                  types.Int64  `tfsdk:"port"`
+	KnownHosts            types.String `tfsdk:"known_hosts"`
+	HostKey               types.String `tfsdk:"host_key"`
+	InsecureIgnoreHostKey types.Bool   `tfsdk:"insecure_ignore_host_key"`
+	Nodes                 types.List   `tfsdk:"node"`
 }
 
 // sshNodeModel maps one Proxmox VE node name to an SSH address.

@@ -194,8 +194,10 @@ func TestProviderConfigResolution(t *testing.T) {
 			wantErr: "endpoint is not known during plan",
 		},
 		{
-			name:    "ssh block unknown during plan (a dynamic block over an unknown value)",
-			model:   func(m *providerModel) { m.SSH = types.ObjectUnknown(sshBlockSchema().Type().(types.ObjectType).AttrTypes) },
+			name: "ssh block unknown during plan (a dynamic block over an unknown value)",
+			model: func(m *providerModel) {
+				m.SSH = types.ObjectUnknown(sshBlockSchema().Type().(types.ObjectType).AttrTypes)
+			},
 			wantErr: "setting ssh is not known during plan",
 		},
 		{
