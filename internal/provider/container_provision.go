@@ -120,17 +120,18 @@ type sshState struct {
 
 // pctExec runs argv in the container over SSH on its node and streams
 // the output lines to tflog.
-func (r *containerResource) pctExec(ctx context.Context, node string, vmid int, argv []string, stdin io.Reader, stdout func(string)) (*sshexec.Result, error) {
+func (r *containerResource) pctExec(ctx context.Context, node string, vmid int, argv []string, stdin io.Reader, stdout func(string)) error {
 	client, err := r.data.sshClient()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return client.Run(ctx, node, sshexec.Command{
+	_, err = client.Run(ctx, node, sshexec.Command{
 		Argv:   sshexec.PctExec(vmid, argv...),
 		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: func(line string) { tflog.SubsystemTrace(ctx, logSubsystemSSH, "stderr", map[string]any{"line": line}) },
 	})
+	return err
 }
 
 // waitReady waits until the container runs a shell and its init system has
@@ -138,7 +139,7 @@ func (r *containerResource) pctExec(ctx context.Context, node string, vmid int, 
 func (r *containerResource) waitReady(ctx context.Context, node string, vmid int) error {
 	var last error
 	for delay := 500 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
-		_, err := r.pctExec(ctx, node, vmid, provision.ReadyArgv(), nil, nil)
+		err := r.pctExec(ctx, node, vmid, provision.ReadyArgv(), nil, nil)
 		if err == nil {
 			return nil
 		}
@@ -149,7 +150,7 @@ func (r *containerResource) waitReady(ctx context.Context, node string, vmid int
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("container %d did not become ready: %w (last attempt: %v)", vmid, ctx.Err(), last)
+			return fmt.Errorf("container %d did not become ready: %w (last attempt: %w)", vmid, ctx.Err(), last)
 		case <-time.After(delay):
 		}
 	}
@@ -176,7 +177,7 @@ func (r *containerResource) runAgent(ctx context.Context, node string, vmid int,
 		_, _ = io.Copy(io.Discard, pr)
 		done <- parsed{rep, err}
 	}()
-	_, runErr := r.pctExec(ctx, node, vmid, run.Argv(), stdin, func(line string) {
+	runErr := r.pctExec(ctx, node, vmid, run.Argv(), stdin, func(line string) {
 		_, _ = io.WriteString(pw, line+"\n")
 	})
 	_ = pw.Close()
@@ -301,12 +302,12 @@ func provisioningError(diags *diag.Diagnostics, node string, vmid int, err error
 func (r *containerResource) applyAccess(ctx context.Context, node string, vmid int, keys *string, password *string) error {
 	if keys != nil {
 		script := `umask 077; mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys.lxctm && mv /root/.ssh/authorized_keys.lxctm /root/.ssh/authorized_keys`
-		if _, err := r.pctExec(ctx, node, vmid, []string{"/bin/sh", "-c", script}, strings.NewReader(strings.TrimSpace(*keys)+"\n"), nil); err != nil {
+		if err := r.pctExec(ctx, node, vmid, []string{"/bin/sh", "-c", script}, strings.NewReader(strings.TrimSpace(*keys)+"\n"), nil); err != nil {
 			return fmt.Errorf("writing root's authorized_keys: %w", err)
 		}
 	}
 	if password != nil {
-		if _, err := r.pctExec(ctx, node, vmid, []string{"chpasswd"}, strings.NewReader("root:"+*password+"\n"), nil); err != nil {
+		if err := r.pctExec(ctx, node, vmid, []string{"chpasswd"}, strings.NewReader("root:"+*password+"\n"), nil); err != nil {
 			return fmt.Errorf("setting root's password: %w", sanitized(err, *password))
 		}
 	}

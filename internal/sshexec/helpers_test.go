@@ -206,7 +206,9 @@ func (n *testNode) serve(t testing.TB, addr string) {
 func (n *testNode) stop() {
 	_ = n.srv.Close()
 	if n.served != nil {
-		<-n.served
+		if err := <-n.served; err != nil && !errors.Is(err, sshnode.ErrServerClosed) {
+			panic("test SSH node stopped with: " + err.Error())
+		}
 		n.served = nil
 	}
 }

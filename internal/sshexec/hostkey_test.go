@@ -61,7 +61,7 @@ func hostKeyError(t *testing.T, n *testNode, c *Client) *HostKeyError {
 
 func TestPinnedHostKey(t *testing.T) {
 	n := startNode(t)
-	real := sshnode.AuthorizedKey(n.hostKey.PublicKey())
+	pinned := sshnode.AuthorizedKey(n.hostKey.PublicKey())
 	other := sshnode.AuthorizedKey(otherHostKey(t))
 
 	t.Run("accepted", func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestPinnedHostKey(t *testing.T) {
 		}
 	})
 	t.Run("any of several accepted", func(t *testing.T) {
-		c := newClient(t, n.config(func(cfg *Config) { cfg.HostKeys = []string{other, real + " comment"} }))
+		c := newClient(t, n.config(func(cfg *Config) { cfg.HostKeys = []string{other, pinned + " comment"} }))
 		if err := whoami(t, c); err != nil {
 			t.Fatal(err)
 		}

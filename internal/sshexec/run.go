@@ -199,7 +199,8 @@ func waitBriefly(d time.Duration, exited <-chan error, readers *sync.WaitGroup) 
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
-	case <-exited:
+	case err := <-exited:
+		_ = err // the session's end; Run reports its outcome
 	case <-timer.C:
 		return
 	}
