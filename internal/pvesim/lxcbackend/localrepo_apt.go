@@ -47,7 +47,10 @@ func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 			return err
 		}
 		index.WriteString(strings.TrimRight(control, "\n"))
-		fmt.Fprintf(&index, "\nFilename: ./%s\nSize: %d\nMD5sum: %s\nSHA256: %s\n\n", filepath.Base(deb), size, sums[0], sums[1])
+		// No "./" prefix: apt would request "<repo>/./<file>", which
+		// ServeMux redirects to a doubly escaped path — a 404 for every
+		// file whose name has an epoch ("%3a") or a '+'.
+		fmt.Fprintf(&index, "\nFilename: %s\nSize: %d\nMD5sum: %s\nSHA256: %s\n\n", filepath.Base(deb), size, sums[0], sums[1])
 	}
 	packagesFile := filepath.Join(dir, "Packages")
 	if err := os.WriteFile(packagesFile, []byte(index.String()), 0o600); err != nil {

@@ -262,7 +262,7 @@ func TestAptIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Package: pvesim-test\n", " multi-line description\n", "Filename: ./pvesim-test_1.0_all.deb\n", "Size: " + strconv.Itoa(int(size)) + "\n", "SHA256: " + sums[1] + "\n"} {
+	for _, want := range []string{"Package: pvesim-test\n", " multi-line description\n", "Filename: pvesim-test_1.0_all.deb\n", "Size: " + strconv.Itoa(int(size)) + "\n", "SHA256: " + sums[1] + "\n"} {
 		if !strings.Contains(string(index), want) {
 			t.Errorf("Packages lacks %q:\n%s", want, index)
 		}
@@ -277,5 +277,77 @@ func TestAptIndex(t *testing.T) {
 	}
 	if want := " " + indexSums[1] + " " + strconv.Itoa(int(indexSize)) + " Packages\n"; !strings.Contains(string(release), want) {
 		t.Errorf("Release lacks %q:\n%s", want, release)
+	}
+}
+
+// TestAptFilesWithEpochAndPlus fetches a package the way apt does: its
+// Filename from the index, quoted, below the repository URL, following
+// redirects. apt-get download names files with an epoch "name_1%3a…"
+// and versions of Debian's updates carry a '+'; a "./" prefix in Filename
+// made Go's ServeMux redirect to a doubly escaped path that answered 404.
+func TestAptFilesWithEpochAndPlus(t *testing.T) {
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skipf("dpkg-deb is not installed: %v", err)
+	}
+	pkg := filepath.Join(t.TempDir(), "pkg")
+	if err := os.MkdirAll(filepath.Join(pkg, "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	control := "Package: pvesim-test\nVersion: 1:1.0+deb12u1\nArchitecture: all\nMaintainer: nobody <nobody@invalid>\nDescription: test\n"
+	if err := os.WriteFile(filepath.Join(pkg, "DEBIAN", "control"), []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "apt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deb := filepath.Join(dir, "apt", "pvesim-test_1%3a1.0+deb12u1_all.deb")
+	if out, err := exec.Command("dpkg-deb", "--build", "--root-owner-group", pkg, deb).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb --build: %v\n%s", err, out)
+	}
+	want, err := os.ReadFile(deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := NewLocalRepo(context.Background(), LocalRepoConfig{Listen: netip.MustParseAddr("127.0.0.1"), Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = repo.Close() }()
+
+	index, err := os.ReadFile(filepath.Join(dir, "apt", "Packages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filename string
+	for _, line := range strings.Split(string(index), "\n") {
+		if f, ok := strings.CutPrefix(line, "Filename: "); ok {
+			filename = f
+		}
+	}
+	// apt quotes everything but unreserved characters and '/'.
+	var quoted strings.Builder
+	for _, c := range []byte(filename) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/", c) >= 0 {
+			quoted.WriteByte(c)
+		} else {
+			quoted.WriteString("%" + strings.ToLower(hex.EncodeToString([]byte{c})))
+		}
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, repo.URL()+"/apt/"+quoted.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+		t.Errorf("GET %s (Filename %q): %s, %d bytes; served:\n%s", req.URL, filename, resp.Status, len(body), strings.Join(repo.Served(), "\n"))
 	}
 }
