@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
 // The end-to-end provisioning tests run the real Terraform CLI against the
@@ -57,9 +60,14 @@ func requireE2E(tb testing.TB) {
 // test ends.
 func newE2EEnv(tb testing.TB, repoCfg lxcbackend.LocalRepoConfig) *e2eEnv {
 	tb.Helper()
+	return startE2EEnv(tb, newE2EBackend(tb), repoCfg)
+}
+
+// newE2EBackend starts the lxc backend of an e2eEnv (skipping when real
+// containers cannot run here).
+func newE2EBackend(tb testing.TB) *lxcbackend.Backend {
+	tb.Helper()
 	requireE2E(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
 	b, err := lxcbackend.New(lxcbackend.Config{StateDir: searchableTempDir(tb), Logf: tb.Logf})
 	if err != nil {
 		tb.Fatalf("lxc backend: %v", err)
@@ -67,6 +75,15 @@ func newE2EEnv(tb testing.TB, repoCfg lxcbackend.LocalRepoConfig) *e2eEnv {
 	// The simulator closes its backend; this covers a failure before it
 	// exists (Close is idempotent).
 	tb.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// startE2EEnv serves repoCfg's packages on b's bridge, points every
+// container b creates at them and starts a simulator on b.
+func startE2EEnv(tb testing.TB, b *lxcbackend.Backend, repoCfg lxcbackend.LocalRepoConfig) *e2eEnv {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	repoCfg.Listen = b.Gateway()
 	repoCfg.Dir = tb.TempDir()
 	repo, err := lxcbackend.NewLocalRepo(ctx, repoCfg)
@@ -95,8 +112,9 @@ func searchableTempDir(tb testing.TB) string {
 	return dir
 }
 
-// providerBlockSSH configures the provider with the simulator's API token
-// and SSH access to its node: root's password and the pinned host key.
+// providerBlockSSH configures the provider as root@pam (templates may set
+// feature flags only root@pam may) with SSH access to the node: root's
+// password and the pinned host key.
 func (e *e2eEnv) providerBlockSSH() string {
 	var nodes strings.Builder
 	for _, n := range e.sim.Nodes() {
@@ -105,14 +123,15 @@ func (e *e2eEnv) providerBlockSSH() string {
 	return fmt.Sprintf(`
 provider "pve" {
   endpoint        = %q
-  api_token       = %q
+  username        = %q
+  password        = %q
   tls_fingerprint = %q
   ssh {
     password = %q
     host_key = %q
 %s  }
 }
-`, e.sim.Endpoint(), e.sim.APIToken(), e.sim.Fingerprint(), e.sim.Password(), e.sim.Nodes()[0].SSHHostKey, nodes.String())
+`, e.sim.Endpoint(), e.sim.Username(), e.sim.Password(), e.sim.Fingerprint(), e.sim.Password(), e.sim.Nodes()[0].SSHHostKey, nodes.String())
 }
 
 // sh runs a shell script in a running container as root, like `pct exec`,
@@ -290,4 +309,184 @@ func httpGetFromHost(url string) (string, error) {
 		return string(body), fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return string(body), nil
+}
+
+// devboxTemplate is the quickstart's development-box template.
+var devboxTemplate = filepath.Join("..", "..", "examples", "quickstart", "templates", "devbox")
+
+// devboxOfflineCopy is the devbox made to provision without the internet.
+type devboxOfflineCopy struct {
+	repo lxcbackend.LocalRepoConfig // every package it installs, served on the bridge
+}
+
+// devboxOffline copies the devbox template to dir so that it provisions
+// offline, and says what the local repository must serve for it. As
+// written, the devbox needs the internet: its apt packages (build tools,
+// git, vim…) depend on many packages the image lacks, its npm tools come
+// from the public registry and tools.custom pipes starship's installer
+// from starship.rs. Offline, the local repository serves every package
+// apt would install into the image (computed with the host's apt against
+// the image's own dpkg status), stand-ins of the pinned npm packages, and
+// the bridge serves a stand-in starship installer; scripts and files are
+// the template's own.
+func devboxOffline(tb testing.TB, be *lxcbackend.Backend, dir string) devboxOfflineCopy {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	tpl, err := templatedir.LoadTemplate(devboxTemplate)
+	if err != nil || !tpl.Valid() {
+		tb.Fatalf("loading the devbox template: %v %v", err, tpl.Errors)
+	}
+	var out devboxOfflineCopy
+	var wanted []string
+	for _, p := range tpl.Spec.Packages {
+		switch p.Manager {
+		case templatedir.ManagerApt:
+			wanted = append(wanted, p.Name)
+		case templatedir.ManagerNpm:
+			out.repo.NpmPackages = append(out.repo.NpmPackages, lxcbackend.NpmPackage{Name: p.Name, Version: p.Version})
+		}
+	}
+	for _, s := range tpl.Spec.Scripts {
+		for _, m := range ensureInstalledCall.FindAllStringSubmatch(s.Content, -1) {
+			wanted = append(wanted, m[1])
+		}
+	}
+	out.repo.AptPackages = aptInstallSet(ctx, tb, be, wanted)
+	tb.Logf("devbox offline: %d apt packages into the image, npm stand-ins %v", len(out.repo.AptPackages), out.repo.NpmPackages)
+
+	if err := os.CopyFS(dir, os.DirFS(devboxTemplate)); err != nil {
+		tb.Fatal(err)
+	}
+	custom := filepath.Join(dir, "container-configs", "packages", "tools.custom")
+	content := readTemplateFile(tb, custom)
+	const installer = "https://starship.rs/install.sh"
+	if !strings.Contains(content, installer) {
+		tb.Fatalf("%s no longer installs starship from %s: update devboxOffline", custom, installer)
+	}
+	writeTemplateFile(tb, custom, strings.ReplaceAll(content, installer, serveOnBridge(tb, be, "/starship/install.sh", starshipStub)))
+	return out
+}
+
+// ensureInstalledCall finds the packages scripts install themselves.
+var ensureInstalledCall = regexp.MustCompile(`(?m)^\s*ensure_installed\s+([a-z0-9][a-z0-9+.-]*)\s*$`)
+
+// aptInstallSet is every package (as name=version) that `apt-get install
+// --no-install-recommends` of the wanted packages the containers' image
+// lacks installs or upgrades there, computed with the host's apt (the image
+// is built from the same sources) against the image's dpkg status. The
+// versions are pinned because the host's own candidates may come from
+// elsewhere.
+func aptInstallSet(ctx context.Context, tb testing.TB, be *lxcbackend.Backend, wanted []string) []string {
+	tb.Helper()
+	image := filepath.Join(tb.TempDir(), e2eAppliance)
+	if err := be.PrepareImage(ctx, e2eAppliance, image, func(string) {}); err != nil {
+		tb.Fatal(err)
+	}
+	status := filepath.Join(tb.TempDir(), "status")
+	if out, err := exec.CommandContext(ctx, "sh", "-c", `tar --zstd -xOf "$1" --wildcards '*var/lib/dpkg/status' > "$2"`, "sh", image, status).CombinedOutput(); err != nil {
+		tb.Fatalf("reading the image's dpkg status: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(status)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	installed := map[string]bool{}
+	for _, stanza := range strings.Split(string(data), "\n\n") {
+		name, ok := dpkgField(stanza, "Package")
+		if st, _ := dpkgField(stanza, "Status"); ok && st == "install ok installed" {
+			installed[name] = true
+		}
+	}
+	var missing []string
+	for _, w := range wanted {
+		if !installed[w] && !slices.Contains(missing, w) {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	args := append([]string{"-s", "-o", "Dir::State::status=" + status, "-o", "Debug::NoLocking=true", "install", "--no-install-recommends"}, missing...)
+	out, err := exec.CommandContext(ctx, "apt-get", args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	var pkgs []string
+	for _, m := range aptSimulatedInstall.FindAllStringSubmatch(string(out), -1) {
+		pkgs = append(pkgs, m[1]+"="+m[2])
+	}
+	return pkgs
+}
+
+// aptSimulatedInstall is a line of `apt-get -s install`: "Inst name
+// [installed version] (new version release [arch])".
+var aptSimulatedInstall = regexp.MustCompile(`(?m)^Inst (\S+) (?:\[[^]]*\] )?\((\S+) `)
+
+// dpkgField is a field of a dpkg status stanza.
+func dpkgField(stanza, field string) (string, bool) {
+	for _, line := range strings.Split(stanza, "\n") {
+		if v, ok := strings.CutPrefix(line, field+": "); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// e2eAppliance is the Debian appliance the simulator's aplinfo offers and
+// the lxc backend builds.
+const e2eAppliance = "debian-12-standard_12.7-1_amd64.tar.zst"
+
+// starshipStub stands in for starship's installer: it takes the same
+// --bin-dir option and installs a script that prints a version.
+const starshipStub = `#!/bin/sh
+set -e
+bindir=/usr/local/bin
+while [ $# -gt 0 ]; do
+  case $1 in --bin-dir) bindir=$2; shift 2 ;; *) shift ;; esac
+done
+printf '#!/bin/sh\necho "starship 0.0.0 (offline stand-in)"\n' > "$bindir/starship"
+chmod 0755 "$bindir/starship"
+`
+
+// serveOnBridge serves one file on the backend's bridge address, where
+// containers reach it without egress, and returns its URL.
+func serveOnBridge(tb testing.TB, be *lxcbackend.Backend, path, content string) string {
+	tb.Helper()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(be.Gateway().String(), "0"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, content) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	tb.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String() + path
+}
+
+// devboxCheck checks a provisioned devbox: its user, dotfiles, tools and
+// the npm tools (stand-ins) of the template.
+func devboxCheck(env *e2eEnv) func(vmid int) error {
+	return func(vmid int) error {
+		return env.expectOutput(vmid, "devbox", `stat -c '%n %U:%G %a' /home/dev/.bashrc /home/dev/.gitconfig /usr/local/bin/devbox-info
+head -1 /home/dev/.bashrc
+id -nG dev | tr ' ' '\n' | grep -x sudo
+starship
+git --version | cut -d' ' -f1,2
+npm ls -g --parseable --long typescript prettier @biomejs/biome | sed 's/.*://' | sort
+sed -n 's/^\(USERNAME\)=/\1 /p' /etc/lxctm/credentials/dev-user`, `/home/dev/.bashrc dev:dev 644
+/home/dev/.gitconfig dev:dev 644
+/usr/local/bin/devbox-info root:root 755
+# ~/.bashrc of the dev user (deployed once; your edits are kept).
+sudo
+starship 0.0.0 (offline stand-in)
+git version
+@biomejs/biome@1.8.3
+prettier@3.3.2
+typescript@5.4.5
+USERNAME dev
+`)
+	}
 }
