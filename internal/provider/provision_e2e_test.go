@@ -214,15 +214,18 @@ e2e ok
 				PlanOnly: true,
 			},
 			{
-				// 4. A replace file edited in the container: the refresh shows
-				// the drift in provisioned, and the plan is an update.
+				// 4. A replace file and a backup file edited and a package
+				// removed in the container: the refresh shows the drift in
+				// provisioned, and the plan is an update.
 				PreConfig: func() {
-					env.mustSh(t, vmid, `echo tampered > /etc/e2e/app.conf`)
+					env.mustSh(t, vmid, `echo tampered > /etc/e2e/app.conf && echo 'local change' > /etc/e2e/backup.conf && dpkg -r pv >/dev/null`)
 				},
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
 				Check: checkProvisioned(filepath.Join(dir, "e2e"), map[string]string{
-					provision.FileKey("/etc/e2e/app.conf"): provision.FileDigest(sha256Hex("tampered\n"), templatedir.PolicyReplace, "0644"),
+					provision.FileKey("/etc/e2e/app.conf"):    provision.FileDigest(sha256Hex("tampered\n"), templatedir.PolicyReplace, "0644"),
+					provision.FileKey("/etc/e2e/backup.conf"): provision.FileDigest(sha256Hex("local change\n"), templatedir.PolicyBackup, "0644"),
+					provision.PackageKey("apt", "base"):       provision.ObservedMissing + ":pv",
 				}),
 				RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(e2eAddr, plancheck.ResourceActionUpdate),
@@ -230,8 +233,8 @@ e2e ok
 				}},
 			},
 			{
-				// 5. The apply repairs the replace file and leaves the default
-				// file alone; no script runs.
+				// 5. The apply repairs the files and reinstalls the package,
+				// leaves the default file alone and runs no script.
 				PreConfig: markExecs,
 				Config:    config(false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -240,7 +243,9 @@ e2e ok
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameVMID(e2eAddr, &vmid),
 					checkExecBudget("repair", 3),
-					inCT("repaired files", `cat /etc/e2e/app.conf /etc/e2e/default.conf`, "managed=true\nedited by the user\n"),
+					inCT("repaired files", `cd /etc/e2e && cat app.conf default.conf backup.conf && ls backup.conf.backup-* | wc -l && cat backup.conf.backup-* | sort`,
+						"managed=true\nedited by the user\nnew version\n2\nlocal change\nold version\n"),
+					inCT("reinstalled package", `dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' pv`, "pv ii \n"),
 					inCT("script runs", `wc -l < /var/log/e2e-runs`, "4\n"),
 					checkProvisioned(filepath.Join(dir, "e2e"), nil),
 				),
