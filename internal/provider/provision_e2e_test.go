@@ -3,6 +3,7 @@ package provider
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,6 +93,9 @@ resource "pve_lxc_container" "broken" {
 			t.Logf("%s: %d pct exec sessions into CT %d", what, n, vmid)
 			if n > budget {
 				return fmt.Errorf("%s took %d pct exec sessions; the budget is %d", what, n, budget)
+			}
+			if n == 0 {
+				return fmt.Errorf("%s: no pct exec session was counted: has the node's session log line changed? (sshSessionLine)", what)
 			}
 			return nil
 		}
@@ -578,7 +582,11 @@ resource "pve_lxc_container" "test" {
 `, root, bench.template, bench.template),
 							Check: func(s *terraform.State) error {
 								b.StopTimer()
-								execs += env.ssh.Total() - before
+								n := env.ssh.Total() - before
+								if n == 0 {
+									return errors.New("no SSH session was counted: has the node's session log line changed? (sshSessionLine)")
+								}
+								execs += n
 								runs++
 								vmid, err := stateVMID(s, e2eAddr)
 								if err != nil {
