@@ -96,3 +96,67 @@ TEMPLATE_TAGS="Web;db web"
 		},
 	})
 }
+
+// The quickstart's own templates: the dev box exercises every part of the
+// format (a user-creating script, default-policy dotfiles, apt and npm
+// buckets, a .custom installer whose command has a pipe).
+func TestAccTemplateDiscovery_quickstart(t *testing.T) {
+	// at is a path inside the devbox spec: strings are keys, ints indexes.
+	at := func(steps ...any) tfjsonpath.Path {
+		p := tfjsonpath.New("templates").AtMapKey("devbox")
+		for _, s := range steps {
+			switch v := s.(type) {
+			case string:
+				p = p.AtMapKey(v)
+			case int:
+				p = p.AtSliceIndex(v)
+			}
+		}
+		return p
+	}
+	const ds = "data.pve_template_discovery.quickstart"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+data "pve_template_discovery" "quickstart" {
+  path = %q
+}
+`, quickstartTemplates),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("templates"), knownvalue.MapSizeExact(2)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("warnings"), knownvalue.ListSizeExact(0)),
+				// The trailing comment on TEMPLATE_UNPRIVILEGED must not make it privileged.
+				statecheck.ExpectKnownValue(ds, at("defaults", "unprivileged"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(ds, at("defaults", "memory"), knownvalue.Int64Exact(2048)),
+				statecheck.ExpectKnownValue(ds, at("defaults", "features"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"nesting": knownvalue.Bool(true), "keyctl": knownvalue.Bool(true), "fuse": knownvalue.Bool(false),
+				})),
+				statecheck.ExpectKnownValue(ds, at("os_template"), knownvalue.StringExact("debian-12-standard")),
+				statecheck.ExpectKnownValue(ds, at("tags"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.StringExact("dev"), knownvalue.StringExact("nodejs"), knownvalue.StringExact("tooling"),
+				})),
+				statecheck.ExpectKnownValue(ds, at("scripts", 1, "name"), knownvalue.StringExact("10-create-user.sh")),
+				statecheck.ExpectKnownValue(ds, at("scripts", 1, "content"), knownvalue.StringRegexp(regexp.MustCompile(`useradd`))),
+				statecheck.ExpectKnownValue(ds, at("files", 0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"name": knownvalue.StringExact(".bashrc"), "target_path": knownvalue.StringExact("/home/dev"),
+					"policy": knownvalue.StringExact("default"), "mode": knownvalue.StringExact("0644"),
+				})),
+				statecheck.ExpectKnownValue(ds, at("files", 2), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"name": knownvalue.StringExact("devbox-info"), "policy": knownvalue.StringExact("replace"), "mode": knownvalue.StringExact("0755"),
+				})),
+				statecheck.ExpectKnownValue(ds, at("packages"), knownvalue.ListPartial(map[int]knownvalue.Check{
+					0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"bucket": knownvalue.StringExact("base"), "manager": knownvalue.StringExact("apt")}),
+				})),
+				statecheck.ExpectKnownValue(ds, at("packages", 14), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"manager": knownvalue.StringExact("npm"), "name": knownvalue.StringExact("@biomejs/biome"), "version": knownvalue.StringExact("1.8.3"),
+				})),
+				statecheck.ExpectKnownValue(ds, at("packages", 15), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"manager": knownvalue.StringExact("custom"), "name": knownvalue.StringExact("starship"),
+					"install": knownvalue.StringRegexp(regexp.MustCompile(`install\.sh \| sh -s`)), "timeout": knownvalue.Int64Exact(600),
+				})),
+				statecheck.ExpectKnownValue(ds, at("sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+			},
+		}},
+	})
+}

@@ -395,22 +395,12 @@ func (r *containerResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, r.data.Timeouts.Update)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, node, vmid, ok := r.operation(ctx, state.ID, timeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = r.data.logContext(ctx)
 	api := r.data.API
-	node, vmid64, err := parseContainerID(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid Container ID in State", err.Error())
-		return
-	}
-	vmid := int(vmid64)
-	ctx = tflog.SetField(ctx, "node", node)
-	ctx = tflog.SetField(ctx, "vmid", vmid)
-	defer r.data.invalidateCluster()
 
 	want, diags := plan.desiredSettings(ctx)
 	resp.Diagnostics.Append(diags...)
@@ -523,6 +513,26 @@ func (r *containerResource) Update(ctx context.Context, req resource.UpdateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// operation prepares an update or delete of the container with id: its
+// timeout, the log context with node and vmid, and a cache invalidation
+// when the returned cancel runs. ok is false when diags hold an error.
+func (r *containerResource) operation(ctx context.Context, id types.String, timeout time.Duration, diags *diag.Diagnostics) (_ context.Context, cancel func(), node string, vmid int, ok bool) {
+	if diags.HasError() {
+		return ctx, nil, "", 0, false
+	}
+	node, vmid64, err := parseContainerID(id.ValueString())
+	if err != nil {
+		diags.AddError("Invalid Container ID in State", err.Error())
+		return ctx, nil, "", 0, false
+	}
+	vmid = int(vmid64)
+	ctx, stop := context.WithTimeout(ctx, timeout)
+	ctx = r.data.logContext(ctx)
+	ctx = tflog.SetField(ctx, "node", node)
+	ctx = tflog.SetField(ctx, "vmid", vmid)
+	return ctx, func() { r.data.invalidateCluster(); stop() }, node, vmid, true
+}
+
 // applyPending reboots a running container whose update left changes that
 // apply only at the next start, when reboot_on_pending allows it.
 func (r *containerResource) applyPending(ctx context.Context, plan containerResourceModel, node string, vmid int, diags *diag.Diagnostics) {
@@ -564,21 +574,11 @@ func (r *containerResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 	timeout, diags := state.Timeouts.Delete(ctx, r.data.Timeouts.Delete)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, node, vmid, ok := r.operation(ctx, state.ID, timeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = r.data.logContext(ctx)
-	node, vmid64, err := parseContainerID(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid Container ID in State", err.Error())
-		return
-	}
-	vmid := int(vmid64)
-	ctx = tflog.SetField(ctx, "node", node)
-	ctx = tflog.SetField(ctx, "vmid", vmid)
-	defer r.data.invalidateCluster()
 
 	status, err := r.data.API.ContainerStatus(ctx, node, vmid)
 	if errors.Is(err, pveapi.ErrNotFound) {
