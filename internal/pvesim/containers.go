@@ -3,6 +3,7 @@ package pvesim
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -118,6 +119,22 @@ func (s *Server) lockCT(ctx context.Context, vmid int, timeout time.Duration) (f
 }
 
 // backendCall serialises lifecycle calls to the backend per container.
+// lockAndLoadCT is how a task worker starts on a container: take its
+// config lock (PVE's flock, with the normal timeout), then load its config.
+// Failures come back as the task's error text.
+func (s *Server) lockAndLoadCT(ctx context.Context, node string, vmid int) (unlock func(), st ctState, err error) {
+	unlock, aerr := s.lockCT(ctx, vmid, s.cfg.LockTimeout)
+	if aerr != nil {
+		return nil, ctState{}, errors.New(aerr.Message)
+	}
+	st, aerr = s.loadCT(node, vmid)
+	if aerr != nil {
+		unlock()
+		return nil, ctState{}, errors.New(aerr.Message)
+	}
+	return unlock, st, nil
+}
+
 func (s *Server) backendCall(ctx context.Context, vmid int, fn func() error) error {
 	unlock, err := s.backendLocks.lock(context.WithoutCancel(ctx), vmid, time.Hour)
 	if err != nil {

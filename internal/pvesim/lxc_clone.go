@@ -244,15 +244,11 @@ func (s *Server) templateWorker(ctx context.Context, t *task, node string, vmid 
 	if err := s.taskWork(ctx, t, s.cfg.taskDuration("vztemplate")); err != nil {
 		return err
 	}
-	unlock, aerr := s.lockCT(ctx, vmid, s.cfg.LockTimeout)
-	if aerr != nil {
-		return errors.New(aerr.Message)
+	unlock, st, err := s.lockAndLoadCT(ctx, node, vmid)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	st, aerr := s.loadCT(node, vmid)
-	if aerr != nil {
-		return errors.New(aerr.Message)
-	}
 	if st.Running {
 		return errors.New("you can't convert a CT to template if the CT is running")
 	}

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -35,15 +34,11 @@ func (s *Server) handleDestroy(q *request) (any, error) {
 }
 
 func (s *Server) destroyWorker(ctx context.Context, t *task, node string, vmid int, force, purge, unreferenced bool) error {
-	unlock, aerr := s.lockCT(ctx, vmid, s.cfg.LockTimeout)
-	if aerr != nil {
-		return errors.New(aerr.Message)
+	unlock, st, err := s.lockAndLoadCT(ctx, node, vmid)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	st, aerr := s.loadCT(node, vmid)
-	if aerr != nil {
-		return errors.New(aerr.Message)
-	}
 	if l := st.Config.lock(); l != "" {
 		return fmt.Errorf("CT is locked (%s)", l)
 	}

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -82,15 +81,11 @@ func (s *Server) resizeWorker(ctx context.Context, t *task, node string, vmid in
 	if err := s.taskWork(ctx, t, s.cfg.taskDuration("resize")); err != nil {
 		return err
 	}
-	unlock, aerr := s.lockCT(ctx, vmid, s.cfg.LockTimeout)
-	if aerr != nil {
-		return errors.New(aerr.Message)
+	unlock, st, err := s.lockAndLoadCT(ctx, node, vmid)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	st, aerr := s.loadCT(node, vmid)
-	if aerr != nil {
-		return errors.New(aerr.Message)
-	}
 	s.mu.Lock()
 	if v, ok := s.volumeLocked(node, volid); ok {
 		v.Size = to

@@ -95,15 +95,11 @@ func (s *Server) handleStart(q *request) (any, error) {
 // startContainer applies pending changes and boots the container (the
 // body of vzstart, also used by create with start=1).
 func (s *Server) startContainer(ctx context.Context, t *task, node string, vmid int) error {
-	unlock, aerr := s.lockCT(ctx, vmid, s.cfg.LockTimeout)
-	if aerr != nil {
-		return errors.New(aerr.Message)
+	unlock, st, err := s.lockAndLoadCT(ctx, node, vmid)
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	st, aerr := s.loadCT(node, vmid)
-	if aerr != nil {
-		return errors.New(aerr.Message)
-	}
 	if st.Config.Values["template"] == "1" {
 		return errors.New("you can't start a CT if it's a template")
 	}
