@@ -335,6 +335,7 @@ func (f *Faults) forRequest(method, relPath string) []Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Fault
+	answered := false // one fault at most decides the answer
 	for _, a := range f.armed {
 		if a.Kind.isTaskFault() || a.left == 0 {
 			continue
@@ -345,12 +346,24 @@ func (f *Faults) forRequest(method, relPath string) []Fault {
 		if a.pathRE != nil && !a.pathRE.MatchString(relPath) {
 			continue
 		}
+		// A fault that would answer the request is not even tried once an
+		// earlier one answers it, so its count is kept for a later request.
+		if a.Kind.answers() && answered {
+			continue
+		}
 		if f.fireLocked(a) {
 			out = append(out, a.Fault)
+			answered = answered || a.Kind.answers()
 		}
 	}
 	f.pruneLocked()
 	return out
+}
+
+// answers reports whether a request fault replaces the answer (rather than
+// delaying it, expiring tickets or failing locks on the way).
+func (k FaultKind) answers() bool {
+	return k == FaultStatus || k == FaultDrop || k == FaultBrokenPipe
 }
 
 // forTask returns the task faults that fire for a new task.

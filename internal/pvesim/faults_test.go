@@ -141,3 +141,15 @@ func TestDroppedConnectionFault(t *testing.T) {
 	}
 	tokenClient(t, sim).do(http.MethodGet, "/version", url.Values{}).ok(t)
 }
+
+// Two faults that would both answer the same request: the first answers
+// it, and the second keeps its count for a later request.
+func TestAnsweringFaultsDoNotShadowEachOther(t *testing.T) {
+	sim := New(t, WithoutSSH())
+	sim.Faults().MustAdd(Fault{Kind: FaultStatus, Method: http.MethodGet, Path: "/version", Status: 502, Count: 1})
+	sim.Faults().MustAdd(Fault{Kind: FaultStatus, Method: http.MethodGet, Path: "/version", Status: 503, Count: 1})
+	c := tokenClient(t, sim)
+	c.do(http.MethodGet, "/version", nil).wantErr(t, 502, "Bad Gateway")
+	c.do(http.MethodGet, "/version", nil).wantErr(t, 503, "Service Unavailable")
+	c.do(http.MethodGet, "/version", nil).ok(t)
+}
