@@ -347,29 +347,15 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 func (r *lxcTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.save(ctx, req.Plan.Get, &resp.State, &resp.Diagnostics)
+	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *lxcTemplateModel) diag.Diagnostics { return r.apply(ctx, m) })
 }
 
 func (r *lxcTemplateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.save(ctx, req.Plan.Get, &resp.State, &resp.Diagnostics)
-}
-
-// save applies the plan and records the result; create and update alike.
-func (r *lxcTemplateResource) save(ctx context.Context, get func(context.Context, any) diag.Diagnostics, state stateSetter, diags *diag.Diagnostics) {
-	var plan lxcTemplateModel
-	diags.Append(get(ctx, &plan)...)
-	if diags.HasError() {
-		return
-	}
-	r.apply(ctx, &plan, diags)
-	if diags.HasError() {
-		return
-	}
-	diags.Append(state.Set(ctx, &plan)...)
+	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *lxcTemplateModel) diag.Diagnostics { return r.apply(ctx, m) })
 }
 
 // apply finalises the spec and makes sure the node has its OS image.
-func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel, diags *diag.Diagnostics) {
+func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel) (diags diag.Diagnostics) {
 	spec, ok, d := plan.finalSpec(ctx)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -393,7 +379,7 @@ func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel,
 			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", spec.OSTemplate, node, err))
 		return
 	}
-	addTaskWarnings(diags, "Downloading the OS image", img.Task)
+	addTaskWarnings(&diags, "Downloading the OS image", img.Task)
 	tflog.Info(ctx, "OS image ready", map[string]any{"node": node, "volid": img.VolID, "downloaded": img.Downloaded})
 	obj, d := specObject(ctx, spec)
 	diags.Append(d...)
@@ -404,6 +390,7 @@ func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel,
 	if !known(plan.Storage) {
 		plan.Storage = types.StringValue(img.Storage)
 	}
+	return diags
 }
 
 // Read checks that the OS image is still on the node; when it is gone the

@@ -209,16 +209,10 @@ func (r *packageBucketResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() || !known(plan.Name) || plan.SourceFile.IsUnknown() || !inlineKnown(plan.Package) {
 		return
 	}
-	pkgs, diags := bucketPackages(plan)
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(plan.fillRows(ctx)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	list, diags := packageList(ctx, pkgs)
-	resp.Diagnostics.Append(diags...)
-	plan.Packages = list
-	plan.SHA256 = types.StringValue(packagesDigest(pkgs))
-	plan.ID = plan.Name
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
@@ -232,37 +226,28 @@ func inlineKnown(rows []inlinePackageModel) bool {
 }
 
 func (r *packageBucketResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.save(ctx, req.Plan.Get, &resp.State, &resp.Diagnostics)
+	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *packageBucketModel) diag.Diagnostics { return m.fillRows(ctx) })
 }
 
+// Update records the plan; the rows are computed again in case an input
+// was unknown at plan time.
 func (r *packageBucketResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.save(ctx, req.Plan.Get, &resp.State, &resp.Diagnostics)
+	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *packageBucketModel) diag.Diagnostics { return m.fillRows(ctx) })
 }
 
-// save records the plan, computing the rows when the plan could not (an
-// input was unknown at plan time).
-func (r *packageBucketResource) save(ctx context.Context, get func(context.Context, any) diag.Diagnostics, state stateSetter, diags *diag.Diagnostics) {
-	var plan packageBucketModel
-	diags.Append(get(ctx, &plan)...)
+// fillRows computes the bucket's merged rows, their digest and its id from
+// its inputs: at plan time, when it is recorded, and after an import.
+func (m *packageBucketModel) fillRows(ctx context.Context) diag.Diagnostics {
+	pkgs, diags := bucketPackages(*m)
 	if diags.HasError() {
-		return
-	}
-	pkgs, d := bucketPackages(plan)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
+		return diags
 	}
 	list, d := packageList(ctx, pkgs)
 	diags.Append(d...)
-	plan.Packages = list
-	plan.SHA256 = types.StringValue(packagesDigest(pkgs))
-	plan.ID = plan.Name
-	diags.Append(state.Set(ctx, &plan)...)
-}
-
-// stateSetter is resp.State of create and update.
-type stateSetter interface {
-	Set(ctx context.Context, val any) diag.Diagnostics
+	m.Packages = list
+	m.SHA256 = types.StringValue(packagesDigest(pkgs))
+	m.ID = m.Name
+	return diags
 }
 
 // Read keeps what was recorded: comparing it with the configuration's
@@ -274,15 +259,10 @@ func (r *packageBucketResource) Read(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() || !state.Packages.IsNull() {
 		return
 	}
-	pkgs, diags := bucketPackages(state)
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(state.fillRows(ctx)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	list, diags := packageList(ctx, pkgs)
-	resp.Diagnostics.Append(diags...)
-	state.Packages = list
-	state.SHA256 = types.StringValue(packagesDigest(pkgs))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
