@@ -82,6 +82,15 @@ resource "pve_lxc_container" "test" {
   description = "hello"
   network = [{ bridge = "vmbr0", ip = "10.0.0.5/24", gw = "10.0.0.1" }]
 `
+	// The container made privileged: a replacement, then recreated after an
+	// out-of-band delete.
+	privileged := cfg(`
+  hostname     = "web1"
+  memory       = 512
+  cores        = 2
+  unprivileged = false
+  network = [{ bridge = "vmbr0", ip = "10.0.0.6/24", gw = "10.0.0.1" }]
+`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(s *terraform.State) error {
@@ -164,13 +173,7 @@ resource "pve_lxc_container" "test" {
 				PlanOnly: true,
 			},
 			{
-				Config: cfg(`
-  hostname     = "web1"
-  memory       = 512
-  cores        = 2
-  unprivileged = false
-  network = [{ bridge = "vmbr0", ip = "10.0.0.6/24", gw = "10.0.0.1" }]
-`),
+				Config: privileged,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(ctAddr, plancheck.ResourceActionReplace)},
 				},
@@ -187,13 +190,7 @@ resource "pve_lxc_container" "test" {
 						}
 					}
 				},
-				Config: cfg(`
-  hostname     = "web1"
-  memory       = 512
-  cores        = 2
-  unprivileged = false
-  network = [{ bridge = "vmbr0", ip = "10.0.0.6/24", gw = "10.0.0.1" }]
-`),
+				Config: privileged,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(ctAddr, plancheck.ResourceActionCreate)},
 				},
