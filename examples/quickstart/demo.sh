@@ -106,7 +106,11 @@ launch_sim() {
 		echo "    the first run builds a Debian image for the containers (a few minutes, cached)"
 	fi
 	mkdir -p "$simdir"
+	# Every directory above the state directory must be searchable by the
+	# unprivileged containers' root (uid 100000); another run may have made
+	# the parent 0750.
 	chmod 755 "$simdir"
+	chmod o+x "$(dirname "$simdir")"
 	rm -f "$ready"
 	setsid "$bin/terraform-provider-pve" simulate --listen 127.0.0.1:0 --ssh-listen 127.0.0.1:0 \
 		--backend "$be" "${extra[@]}" --state-dir "$simdir" >"$ready" 2>"$demo/simulator.log" </dev/null &

@@ -29,6 +29,12 @@ const registryLockTimeout = 30 * time.Second
 
 // locked runs fn while holding the registry's lock.
 func (r hostRegistry) locked(fn func() error) error {
+	// The registry's parent may also hold simulator state directories
+	// (the demo's), which unprivileged containers' root must be able to
+	// enter: searchable by others, not listable.
+	if err := os.MkdirAll(filepath.Dir(r.dir), 0o711); err != nil {
+		return fmt.Errorf("host registry: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(r.dir, "instances"), 0o750); err != nil {
 		return fmt.Errorf("host registry: %w", err)
 	}
