@@ -1,6 +1,7 @@
 package pveapi
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -47,9 +48,15 @@ func (p *Params) SetBool(key string, v bool) *Params {
 }
 
 // SetProperty sets key to the property string ps printed in PVE's canonical
-// form for format f.
-func (p *Params) SetProperty(key string, ps pveformat.PropertyString, f pveformat.PropertyFormat) *Params {
-	return p.Set(key, f.Format(ps))
+// form for format f. A value holding a separator is refused (see
+// pveformat.PropertyFormat.Format) and nothing is set.
+func (p *Params) SetProperty(key string, ps pveformat.PropertyString, f pveformat.PropertyFormat) error {
+	printed, err := f.Format(ps)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	p.Set(key, printed)
+	return nil
 }
 
 // Delete asks PVE to remove config keys (sent as one "delete=a,b" list). It

@@ -18,9 +18,11 @@ func TestParamsEncoding(t *testing.T) {
 		SetInt("memory", 1024).
 		SetBool("unprivileged", true).
 		SetBool("onboot", false).
-		Set("description", "two words\nand a line & more+plus").
-		SetProperty("net0", net0, pveformat.PropertyFormat{Required: []string{"name"}}).
-		Set("nameserver", "").
+		Set("description", "two words\nand a line & more+plus")
+	if err := p.SetProperty("net0", net0, pveformat.PropertyFormat{Required: []string{"name"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.Set("nameserver", "").
 		Delete("mp0", "swap").
 		Set("memory", "2048") // replaces in place
 	want := "hostname=web-1&memory=2048&unprivileged=1&onboot=0" +

@@ -2,6 +2,7 @@ package pveformat
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -124,18 +125,50 @@ type PropertyFormat struct {
 	SizeKeys   []string
 }
 
-// Format prints p in PVE's canonical order.
-func (f PropertyFormat) Format(p PropertyString) string {
+// PropertyValueError reports a value that would change the meaning of the
+// property string it is printed into: a "," starts another key, a newline
+// ends the config line, and a bare default-key value with "=" reads as a key.
+type PropertyValueError struct {
+	Key, Value string
+}
+
+func (e *PropertyValueError) Error() string {
+	return fmt.Sprintf("the value %q of %s cannot be written into a Proxmox VE property string: it contains %s",
+		e.Value, e.Key, e.reason())
+}
+
+func (e *PropertyValueError) reason() string {
+	switch {
+	case strings.Contains(e.Value, ","):
+		return `",", which separates the string's keys`
+	case strings.ContainsAny(e.Value, "\r\n"):
+		return "a line break"
+	}
+	return `"=", which would make the bare value read as a key`
+}
+
+// Format prints p in PVE's canonical order. It is the one encoder of
+// property strings: a value that contains a separator is refused with a
+// *PropertyValueError rather than printed, so no input can smuggle extra
+// keys (a VLAN tag in a bridge name, ro=1 in a storage id) into PVE.
+func (f PropertyFormat) Format(p PropertyString) (string, error) {
 	sorted := append([]string(nil), p.keys...)
 	sort.Strings(sorted)
 	done := map[string]bool{}
 	parts := make([]string, 0, len(sorted))
+	var bad error
 	add := func(key string, bare bool) {
 		value, ok := p.values[key]
 		if done[key] || !ok {
 			return
 		}
 		done[key] = true
+		if strings.ContainsAny(value, ",\r\n") || (bare && strings.Contains(value, "=")) {
+			if bad == nil {
+				bad = &PropertyValueError{Key: key, Value: value}
+			}
+			return
+		}
 		if contains(f.SizeKeys, key) {
 			if n, err := ParseDiskSize(value); err == nil {
 				value = FormatDiskSize(n)
@@ -158,7 +191,10 @@ func (f PropertyFormat) Format(p PropertyString) string {
 	for _, k := range sorted {
 		add(k, false)
 	}
-	return strings.Join(parts, ",")
+	if bad != nil {
+		return "", bad
+	}
+	return strings.Join(parts, ","), nil
 }
 
 func contains(list []string, s string) bool {

@@ -64,7 +64,10 @@ func TestPropertyFormatCanonicalOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := PropertyFormat{Required: []string{"name"}}.Format(p)
+	got, err := PropertyFormat{Required: []string{"name"}}.Format(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=dhcp,type=veth"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
@@ -74,10 +77,47 @@ func TestPropertyFormatCanonicalOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = PropertyFormat{DefaultKey: "volume", SizeKeys: []string{"size"}}.Format(root)
+	got, err = PropertyFormat{DefaultKey: "volume", SizeKeys: []string{"size"}}.Format(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want = "local-lvm:vm-100-disk-0,acl=1,size=8G"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestPropertyFormatRefusesSeparators(t *testing.T) {
+	volume := PropertyFormat{DefaultKey: "volume"}
+	for _, tc := range []struct {
+		name, key, value string
+		format           PropertyFormat
+	}{
+		{"comma adds a key", "bridge", "vmbr0,tag=666", PropertyFormat{}},
+		{"comma in the bare volume", "volume", "local-lvm,ro=1:8", volume},
+		{"equals turns the bare value into a key", "volume", "ro=1", volume},
+		{"line break ends the config line", "name", "eth0\nlxc.apparmor.profile: unconfined", PropertyFormat{}},
+		{"carriage return", "name", "eth0\r", PropertyFormat{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p PropertyString
+			p.Set("type", "veth")
+			p.Set(tc.key, tc.value)
+			got, err := tc.format.Format(p)
+			var ve *PropertyValueError
+			if !errors.As(err, &ve) || ve.Key != tc.key || ve.Value != tc.value {
+				t.Fatalf("Format = %q, %v; want a PropertyValueError for %s", got, err, tc.key)
+			}
+			if got != "" {
+				t.Fatalf("Format printed %q despite the error", got)
+			}
+		})
+	}
+	// "=" inside a keyed value is fine: PVE splits key and value at the first one.
+	var p PropertyString
+	p.Set("opts", "a=b")
+	if got, err := (PropertyFormat{}).Format(p); err != nil || got != "opts=a=b" {
+		t.Fatalf("Format = %q, %v", got, err)
 	}
 }
 

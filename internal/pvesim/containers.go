@@ -246,12 +246,18 @@ func parseMountPoint(key, value string) (pveformat.PropertyString, error) {
 }
 
 // canonical prints a property-string config value the way PVE writes it.
+// ps holds values parsed from a property string or set by the simulator
+// itself, which never contain a separator: a failure is a simulator bug.
 func canonical(key string, ps pveformat.PropertyString) string {
 	p, ok := schema.ConfigKey(key)
 	if !ok {
 		return ""
 	}
-	return p.Canonical(ps)
+	printed, err := p.Canonical(ps)
+	if err != nil {
+		panic(fmt.Sprintf("pvesim: re-printing %s: %v", key, err))
+	}
+	return printed
 }
 
 // mountPointType is classify_mountpoint: "volume", "bind" or "device".
@@ -347,7 +353,7 @@ func canonicalNet(key, value string) (string, error) {
 	if ps.Value("hwaddr") == "" {
 		ps.Set("hwaddr", randomHWAddr())
 	}
-	return p.Canonical(ps), nil
+	return p.Canonical(ps)
 }
 
 // specFor derives what the backend needs from a container's values.

@@ -146,7 +146,7 @@ func (s *Server) cloneWorker(ctx context.Context, t *task, o cloneOptions) error
 				return err
 			}
 			ps.Set("hwaddr", randomHWAddr())
-			conf[k] = p.Canonical(ps)
+			conf[k] = canonical(k, ps)
 		}
 	}
 	if o.hostname != "" {

@@ -244,7 +244,9 @@ func (s *Server) updateConfig(ctx context.Context, node string, vmid int, cfg *c
 		}
 		if p, ok := schema.ConfigKey(opt); ok && p.IsPropertyString() {
 			if ps, err := p.ParseValue(value); err == nil {
-				value = p.Canonical(ps) // PVE stores property strings re-printed
+				if printed, err := p.Canonical(ps); err == nil {
+					value = printed // PVE stores property strings re-printed
+				}
 			}
 		}
 		cfg.Pending[opt] = value

@@ -95,7 +95,7 @@ func TestParseValueAndCanonical(t *testing.T) {
 			t.Errorf("ParseValue(%s=%q): %v", c.key, c.in, err)
 			continue
 		}
-		if got := p.Canonical(ps); got != c.want {
+		if got, err := p.Canonical(ps); err != nil || got != c.want {
 			t.Errorf("Canonical(%s=%q) = %q, want %q", c.key, c.in, got, c.want)
 		}
 	}

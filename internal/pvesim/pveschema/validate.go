@@ -123,8 +123,9 @@ func (p *Property) ParseValue(s string) (pveformat.PropertyString, error) {
 
 // Canonical prints a parsed property string the way PVE writes it back: the
 // default key bare, then the required keys, then the others sorted; disk
-// sizes in their largest exact unit.
-func (p *Property) Canonical(ps pveformat.PropertyString) string {
+// sizes in their largest exact unit. It fails only for a value that holds a
+// separator, which a parsed value never does.
+func (p *Property) Canonical(ps pveformat.PropertyString) (string, error) {
 	return p.psFormat.Format(ps)
 }
 
