@@ -24,6 +24,11 @@ var (
 	// ("CT is locked (create)") or a file lock timeout ("can't lock file
 	// '/run/lock/lxc/pve-config-100.lock' - got timeout").
 	ErrLocked = errors.New("locked")
+	// ErrNotRunning: the guest is stopped and the request needs it running,
+	// e.g. stopping a stopped container ("CT 100 not running").
+	ErrNotRunning = errors.New("not running")
+	// ErrAlreadyRunning: starting a running guest ("CT 100 already running").
+	ErrAlreadyRunning = errors.New("already running")
 )
 
 // APIError is an HTTP error answer from the PVE API, classified once here.
@@ -158,8 +163,13 @@ func classify(status int, message string, paramErrors map[string]string) error {
 	}
 	for _, t := range texts {
 		lower := strings.ToLower(t)
-		if strings.Contains(lower, "already exists") {
+		switch {
+		case strings.Contains(lower, "already exists"):
 			return ErrAlreadyExists
+		case strings.Contains(lower, "already running"):
+			return ErrAlreadyRunning
+		case strings.Contains(lower, "not running"):
+			return ErrNotRunning
 		}
 	}
 	for _, t := range texts {

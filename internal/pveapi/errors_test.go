@@ -41,6 +41,16 @@ func TestErrorClassification(t *testing.T) {
 			wantMsg: "CT 100 already exists on node 'pve'", want: ErrAlreadyExists,
 		},
 		{
+			name: "start of a running container", status: 500, reason: "CT 100 already running",
+			body:    `{"data":null,"message":"CT 100 already running\n"}`,
+			wantMsg: "CT 100 already running", want: ErrAlreadyRunning,
+		},
+		{
+			name: "stop of a stopped container", status: 500, reason: "CT 100 not running",
+			body:    `{"data":null,"message":"CT 100 not running\n"}`,
+			wantMsg: "CT 100 not running", want: ErrNotRunning,
+		},
+		{
 			name: "nextid hint taken (400 with errors)", status: 400, reason: "Parameter verification failed.",
 			body:       `{"data":null,"message":"Parameter verification failed.\n","errors":{"vmid":"VM 100 already exists\n"}}`,
 			wantMsg:    "Parameter verification failed.",
@@ -108,7 +118,7 @@ func TestErrorClassification(t *testing.T) {
 			wantErrors: map[string]string{"template": "no such template"}, want: ErrNotFound,
 		},
 	}
-	sentinels := []error{ErrNotFound, ErrAlreadyExists, ErrLocked}
+	sentinels := []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrNotRunning, ErrAlreadyRunning}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAPIError(http.MethodGet, "/x", tc.status, tc.reason, []byte(tc.body))
