@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/lxctm/terraform-provider-pve/internal/lxcconf"
 	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
@@ -32,7 +33,7 @@ const (
 func (n stringNormalizer) equal(a, b string) bool {
 	switch n {
 	case normalizeDescriptionText:
-		return normalizeDescription(a) == normalizeDescription(b)
+		return lxcconf.NormalizeDescription(a) == lxcconf.NormalizeDescription(b)
 	case normalizeOSTemplate:
 		return sameOSTemplate(a, b)
 	}
@@ -88,6 +89,10 @@ type normalizedStringValue struct {
 
 func newNormalizedString(n stringNormalizer, s string) normalizedStringValue {
 	return normalizedStringValue{StringValue: types.StringValue(s), normalizer: n}
+}
+
+func unknownNormalizedString(n stringNormalizer) normalizedStringValue {
+	return normalizedStringValue{StringValue: types.StringUnknown(), normalizer: n}
 }
 
 func nullNormalizedString(n stringNormalizer) normalizedStringValue {

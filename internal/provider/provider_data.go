@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -61,4 +63,23 @@ func (d *providerData) logContext(ctx context.Context) context.Context {
 	ctx = tflog.SubsystemMaskLogStrings(ctx, logSubsystemAPI, d.secrets...)
 	ctx = tflog.SubsystemMaskLogStrings(ctx, logSubsystemSSH, d.secrets...)
 	return ctx
+}
+
+// sshState holds the lazily made SSH client of providerData.
+type sshState struct {
+	sshOnce sync.Once
+	ssh     *sshexec.Client
+	sshErr  error
+}
+
+// sshClient is the provider's one SSH client, made on first use.
+func (d *providerData) sshClient() (*sshexec.Client, error) {
+	d.sshOnce.Do(func() {
+		if d.SSH == nil {
+			d.sshErr = errors.New("the provider has no ssh block (or PVE_SSH_* settings)")
+			return
+		}
+		d.ssh, d.sshErr = sshexec.New(*d.SSH)
+	})
+	return d.ssh, d.sshErr
 }

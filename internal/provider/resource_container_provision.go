@@ -4,22 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/lxctm/terraform-provider-pve/internal/provision"
-	"github.com/lxctm/terraform-provider-pve/internal/sshexec"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
+
+// Provisioning of pve_lxc_container: what the plan says about it, the runs
+// inside the container, and what they leave in state.
 
 // provisioningModel is the provisioning block.
 type provisioningModel struct {
@@ -50,8 +48,7 @@ type provisioningSettings struct {
 // enabled flag, by default on when there is a template and SSH access.
 func (r *containerResource) provisioningOf(ctx context.Context, m containerResourceModel) (provisioningSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	var p provisioningSettings
-	p.rerun = provision.RerunChanged
+	p := provisioningSettings{rerun: provision.RerunChanged}
 	var block provisioningModel
 	if m.Provisioning != nil {
 		block = *m.Provisioning
@@ -59,22 +56,21 @@ func (r *containerResource) provisioningOf(ctx context.Context, m containerResou
 	if known(block.Rerun) {
 		p.rerun = block.Rerun.ValueString()
 	}
-	if !m.Template.IsNull() && !m.Template.IsUnknown() && fullyKnown(ctx, m.Template) {
+	if known(m.Template) && fullyKnown(ctx, m.Template) {
 		spec, d := specFromObject(ctx, m.Template)
 		diags.Append(d...)
 		p.spec = &spec
 	}
-	hasSSH := r.data != nil && r.data.SSH != nil
-	switch {
-	case known(block.Enabled):
+	p.enabled = !m.Template.IsNull() && r.hasSSH()
+	if known(block.Enabled) {
 		p.enabled = block.Enabled.ValueBool()
-	default:
-		p.enabled = !m.Template.IsNull() && hasSSH
 	}
 	return p, diags
 }
 
-// provisioned reads the state's map of applied step digests.
+func (r *containerResource) hasSSH() bool { return r.data != nil && r.data.SSH != nil }
+
+// provisionedOf reads the state's map of applied step digests.
 func provisionedOf(ctx context.Context, m containerResourceModel) (map[string]string, diag.Diagnostics) {
 	if !known(m.Provisioned) {
 		return nil, nil
@@ -99,102 +95,68 @@ func wouldProvision(p provisioningSettings, applied map[string]string, hostname 
 	return !run.Empty(), nil
 }
 
-// sshClient is the provider's one SSH client, made on first use.
-func (d *providerData) sshClient() (*sshexec.Client, error) {
-	d.sshOnce.Do(func() {
-		if d.SSH == nil {
-			d.sshErr = errors.New("the provider has no ssh block (or PVE_SSH_* settings)")
-			return
-		}
-		d.ssh, d.sshErr = sshexec.New(*d.SSH)
-	})
-	return d.ssh, d.sshErr
-}
-
-// sshState holds the lazily made SSH client of providerData.
-type sshState struct {
-	sshOnce sync.Once
-	ssh     *sshexec.Client
-	sshErr  error
-}
-
-// pctExec runs argv in the container over SSH on its node and streams
-// the output lines to tflog.
-func (r *containerResource) pctExec(ctx context.Context, node string, vmid int, argv []string, stdin io.Reader, stdout func(string)) error {
-	client, err := r.data.sshClient()
-	if err != nil {
-		return err
+// planProvisioning plans provisioned, services and credentials: unknown
+// when an apply will provision (a new container, or new or changed steps),
+// else what state holds. It also reports at plan time what needs SSH
+// access the provider does not have.
+func (r *containerResource) planProvisioning(ctx context.Context, in planInputs, plan *containerResourceModel, diags *diag.Diagnostics) {
+	if in.config.Provisioning != nil && in.config.Provisioning.Enabled.ValueBool() && !r.hasSSH() {
+		diags.AddAttributeError(path.Root("provisioning").AtName("enabled"), "Provisioning Needs SSH",
+			"Provisioning runs pct exec on the node over SSH, and the provider has no ssh block (or PVE_SSH_* settings). "+
+				"Add an ssh block to the provider, or set provisioning.enabled = false.")
+		return
 	}
-	_, err = client.Run(ctx, node, sshexec.Command{
-		Argv:   sshexec.PctExec(vmid, argv...),
-		Stdin:  stdin,
-		Stdout: stdout,
-		Stderr: func(line string) { tflog.SubsystemTrace(ctx, logSubsystemSSH, "stderr", map[string]any{"line": line}) },
-	})
-	return err
-}
-
-// waitReady waits until the container runs a shell and its init system has
-// settled, bounded by ctx.
-func (r *containerResource) waitReady(ctx context.Context, node string, vmid int) error {
-	var last error
-	for delay := 500 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
-		err := r.pctExec(ctx, node, vmid, provision.ReadyArgv(), nil, nil)
-		if err == nil {
-			return nil
-		}
-		var exit *sshexec.ExitError
-		if !errors.As(err, &exit) {
-			return err // no SSH: retrying does not help
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("container %d did not become ready: %w (last attempt: %w)", vmid, ctx.Err(), last)
-		case <-time.After(delay):
-		}
-	}
-}
-
-// runAgent runs one provisioning (or check) run in the container: one
-// pct exec, whatever the number of steps. Progress goes to tflog as it
-// happens; the report comes back even when a step failed.
-func (r *containerResource) runAgent(ctx context.Context, node string, vmid int, run *provision.Run) (*provision.Report, error) {
-	stdin, err := run.Stdin()
-	if err != nil {
-		return nil, err
-	}
-	pr, pw := io.Pipe()
-	type parsed struct {
-		rep *provision.Report
-		err error
-	}
-	done := make(chan parsed, 1)
-	go func() {
-		rep, err := provision.ParseReport(pr, func(line string) {
-			tflog.Info(ctx, "provisioning", map[string]any{"vmid": vmid, "line": line})
-		})
-		_, _ = io.Copy(io.Discard, pr)
-		done <- parsed{rep, err}
-	}()
-	runErr := r.pctExec(ctx, node, vmid, run.Argv(), stdin, func(line string) {
-		_, _ = io.WriteString(pw, line+"\n")
-	})
-	_ = pw.Close()
-	res := <-done
-	var exit *sshexec.ExitError
+	r.checkAccessChangesNeedSSH(in, *plan, diags)
+	p, d := r.provisioningOf(ctx, *plan)
+	diags.Append(d...)
 	switch {
-	case res.err != nil:
-		return nil, res.err
-	case runErr != nil && !errors.As(runErr, &exit):
-		// The transport failed (not the agent): the report says how far
-		// it got; the run is not repeated.
-		if res.rep != nil {
-			res.rep.Interrupted = true
+	case in.state == nil && p.enabled, in.templateUnknown && p.enabled:
+		plan.unknownOutcome()
+	case in.state == nil:
+		plan.clearOutcome()
+	case !p.enabled:
+		plan.keepOutcome(*in.state)
+	default:
+		applied, d := provisionedOf(ctx, *in.state)
+		diags.Append(d...)
+		need, err := wouldProvision(p, applied, plan.Hostname.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
+		case need:
+			plan.unknownOutcome()
+		default:
+			plan.keepOutcome(*in.state)
 		}
-		return res.rep, fmt.Errorf("provisioning container %d over SSH: %w", vmid, runErr)
 	}
-	return res.rep, nil
+}
+
+// checkAccessChangesNeedSSH refuses, at plan time, root key and password
+// changes the provider could only make over SSH it does not have.
+func (r *containerResource) checkAccessChangesNeedSSH(in planInputs, plan containerResourceModel, diags *diag.Diagnostics) {
+	st := in.state
+	if st == nil || r.hasSSH() {
+		return
+	}
+	if known(plan.SSHPublicKeys) && !plan.SSHPublicKeys.Equal(st.SSHPublicKeys) {
+		diags.AddAttributeError(path.Root("ssh_public_keys"), "Changing SSH Keys Needs SSH",
+			"Proxmox VE takes root's SSH keys only when a container is created; the provider changes them in an existing "+
+				"container with pct exec over SSH, and it has no ssh block. Add one to the provider, or keep the keys unchanged.")
+	}
+	if (known(plan.Password) && !plan.Password.Equal(st.Password)) || !plan.PasswordWOVersion.Equal(st.PasswordWOVersion) {
+		diags.AddAttributeError(path.Root("password"), "Changing the Password Needs SSH",
+			"Proxmox VE takes the root password only when a container is created; the provider changes it in an existing "+
+				"container with pct exec over SSH, and it has no ssh block. Add one to the provider, or keep the password unchanged.")
+	}
+}
+
+// provisionJob is one provisioning run of one container.
+type provisionJob struct {
+	ref      containerRef
+	settings provisioningSettings
+	applied  map[string]string // what state says was applied; nil on create
+	create   bool
+	hostname string
 }
 
 // provisionOutcome is what a provisioning run leaves in state.
@@ -203,24 +165,26 @@ type provisionOutcome struct {
 	report      *provision.Report
 }
 
-// provisionContainer applies the template inside a running container.
-func (r *containerResource) provisionContainer(ctx context.Context, node string, vmid int, p provisioningSettings, applied map[string]string, create bool, hostname string) (provisionOutcome, error) {
-	rerun := p.rerun
-	if rerun == provision.RerunNever && create {
+// provision applies the template inside a running container.
+func (r *containerResource) provision(ctx context.Context, job provisionJob) (provisionOutcome, error) {
+	rerun := job.settings.rerun
+	if rerun == provision.RerunNever && job.create {
 		rerun = provision.RerunChanged
 	}
-	run, err := provision.NewRun(provision.Request{Spec: *p.spec, Rerun: rerun, Applied: applied, Create: create, Hostname: hostname})
+	out := provisionOutcome{provisioned: job.applied}
+	run, err := provision.NewRun(provision.Request{
+		Spec: *job.settings.spec, Rerun: rerun, Applied: job.applied, Create: job.create, Hostname: job.hostname,
+	})
 	if err != nil {
-		return provisionOutcome{provisioned: applied}, err
+		return out, err
 	}
-	if err := r.waitReady(ctx, node, vmid); err != nil {
-		return provisionOutcome{provisioned: applied}, err
+	if err := r.waitReady(ctx, job.ref); err != nil {
+		return out, err
 	}
 	tflog.Info(ctx, "provisioning container", map[string]any{"steps": len(run.Steps())})
-	rep, err := r.runAgent(ctx, node, vmid, run)
-	out := provisionOutcome{provisioned: applied, report: rep}
+	rep, err := r.runAgent(ctx, job.ref, run)
 	if rep != nil {
-		out.provisioned = run.Provisioned(rep)
+		out.report, out.provisioned = rep, run.Provisioned(rep)
 	}
 	if err != nil {
 		return out, err
@@ -228,25 +192,36 @@ func (r *containerResource) provisionContainer(ctx context.Context, node string,
 	return out, rep.Err()
 }
 
-// checkContainer looks for drift in a running container (changed managed
-// files, missing packages) and rediscovers services and credentials.
-func (r *containerResource) checkContainer(ctx context.Context, node string, vmid int, spec templatedir.Spec, applied map[string]string) (provisionOutcome, error) {
-	check := provision.NewCheck(spec, applied)
-	rep, err := r.runAgent(ctx, node, vmid, check)
+// checkDrift runs the drift check of a refresh: for a running, provisioned
+// container, one pct exec compares managed files and packages with what
+// was applied, and rediscovers services and credentials. Trouble reaching
+// the container is a warning, not an error: the refresh still reports
+// everything the API knows.
+func (r *containerResource) checkDrift(ctx context.Context, ref containerRef, state *containerResourceModel, diags *diag.Diagnostics) {
+	p, d := r.provisioningOf(ctx, *state)
+	diags.Append(d...)
+	if !p.enabled || p.spec == nil || state.Status.ValueString() != "running" || !r.hasSSH() {
+		return
+	}
+	applied, d := provisionedOf(ctx, *state)
+	diags.Append(d...)
+	check := provision.NewCheck(*p.spec, applied)
+	rep, err := r.runAgent(ctx, ref, check)
+	if err == nil {
+		err = rep.Err()
+	}
 	if err != nil {
-		return provisionOutcome{provisioned: applied}, err
+		diags.AddWarning("Drift Check Skipped", fmt.Sprintf(
+			"Container %d on node %s could not be checked for changes made inside it: %v", ref.vmid, ref.node, err))
+		return
 	}
-	if err := rep.Err(); err != nil {
-		return provisionOutcome{provisioned: applied}, err
-	}
-	return provisionOutcome{provisioned: check.Provisioned(rep), report: rep}, nil
+	diags.Append(state.setOutcome(ctx, provisionOutcome{provisioned: check.Provisioned(rep), report: rep})...)
 }
 
 // setOutcome writes provisioned digests, services and credentials.
 func (m *containerResourceModel) setOutcome(ctx context.Context, o provisionOutcome) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var d diag.Diagnostics
-	m.Provisioned, d = types.MapValueFrom(ctx, types.StringType, nonNilMap(o.provisioned))
+	var diags, d diag.Diagnostics
+	m.Provisioned, d = types.MapValueFrom(ctx, types.StringType, nonNil(o.provisioned))
 	diags.Append(d...)
 	if o.report == nil {
 		return diags
@@ -257,111 +232,47 @@ func (m *containerResourceModel) setOutcome(ctx context.Context, o provisionOutc
 	}
 	m.Services, d = types.ListValueFrom(ctx, serviceObjectType, services)
 	diags.Append(d...)
-	m.Credentials, d = types.MapValueFrom(ctx, credentialsType, nonNilCredentials(o.report.Credentials))
+	m.Credentials, d = types.MapValueFrom(ctx, credentialsType, nonNil(o.report.Credentials))
 	diags.Append(d...)
 	return diags
 }
 
-func nonNilMap(m map[string]string) map[string]string {
+func nonNil[V any](m map[string]V) map[string]V {
 	if m == nil {
-		return map[string]string{}
+		return map[string]V{}
 	}
 	return m
 }
 
-func nonNilCredentials(m map[string]map[string]string) map[string]map[string]string {
-	if m == nil {
-		return map[string]map[string]string{}
-	}
-	return m
-}
-
-// emptyOutcome is the state of a container that is not provisioned.
+// clearOutcome is the state of a container that is not provisioned.
 func (m *containerResourceModel) clearOutcome() {
 	m.Provisioned = types.MapNull(types.StringType)
 	m.Services = types.ListNull(serviceObjectType)
 	m.Credentials = types.MapNull(credentialsType)
 }
 
+// unknownOutcome plans a provisioning run: its results are known after apply.
+func (m *containerResourceModel) unknownOutcome() {
+	m.Provisioned = types.MapUnknown(types.StringType)
+	m.Services = types.ListUnknown(serviceObjectType)
+	m.Credentials = types.MapUnknown(credentialsType)
+}
+
+// keepOutcome plans no provisioning: the results stay as state has them.
+func (m *containerResourceModel) keepOutcome(state containerResourceModel) {
+	m.Provisioned, m.Services, m.Credentials = state.Provisioned, state.Services, state.Credentials
+}
+
 // provisioningError turns a provisioning failure into a diagnostic that
 // names the step and shows its output tail.
-func provisioningError(diags *diag.Diagnostics, node string, vmid int, err error) {
+func provisioningError(diags *diag.Diagnostics, ref containerRef, err error) {
 	var step *provision.StepError
 	if errors.As(err, &step) {
 		diags.AddError("Provisioning Failed", fmt.Sprintf(
 			"Container %d on node %s: %s\n\nThe container stays in state, marked tainted: the next apply replaces it. "+
-				"Last output lines of the step:\n%s", vmid, node, step.Summary(), strings.Join(step.Result.OutputTail, "\n")))
+				"Last output lines of the step:\n%s", ref.vmid, ref.node, step.Summary(), strings.Join(step.Result.OutputTail, "\n")))
 		return
 	}
 	diags.AddError("Provisioning Failed", fmt.Sprintf(
-		"Container %d on node %s could not be provisioned: %v\n\nThe container stays in state, marked tainted: the next apply replaces it.", vmid, node, err))
-}
-
-// applyAccess changes root's SSH keys and password inside an existing
-// container, which the Proxmox VE API can set only at creation.
-func (r *containerResource) applyAccess(ctx context.Context, node string, vmid int, keys *string, password *string) error {
-	if keys != nil {
-		script := `umask 077; mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys.lxctm && mv /root/.ssh/authorized_keys.lxctm /root/.ssh/authorized_keys`
-		if err := r.pctExec(ctx, node, vmid, []string{"/bin/sh", "-c", script}, strings.NewReader(strings.TrimSpace(*keys)+"\n"), nil); err != nil {
-			return fmt.Errorf("writing root's authorized_keys: %w", err)
-		}
-	}
-	if password != nil {
-		if err := r.pctExec(ctx, node, vmid, []string{"chpasswd"}, strings.NewReader("root:"+*password+"\n"), nil); err != nil {
-			return fmt.Errorf("setting root's password: %w", sanitized(err, *password))
-		}
-	}
-	return nil
-}
-
-// sanitized keeps a secret out of an error text.
-func sanitized(err error, secret string) error {
-	if secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "********"))
-}
-
-// checkDrift runs the drift check of a refresh: for a running, provisioned
-// container, one pct exec compares managed files and packages with what
-// was applied. Trouble reaching the container is a warning, not an error:
-// the refresh still reports everything the API knows.
-func (r *containerResource) checkDrift(ctx context.Context, state *containerResourceModel, diags *diag.Diagnostics) {
-	p, d := r.provisioningOf(ctx, *state)
-	diags.Append(d...)
-	if !p.enabled || p.spec == nil || state.Status.ValueString() != "running" || r.data.SSH == nil {
-		return
-	}
-	applied, d := provisionedOf(ctx, *state)
-	diags.Append(d...)
-	node, vmid, err := parseContainerID(state.ID.ValueString())
-	if err != nil {
-		return
-	}
-	outcome, err := r.checkContainer(ctx, node, int(vmid), *p.spec, applied)
-	if err != nil {
-		diags.AddWarning("Drift Check Skipped", fmt.Sprintf(
-			"Container %d on node %s could not be checked for changes made inside it: %v", vmid, node, err))
-		return
-	}
-	diags.Append(state.setOutcome(ctx, outcome)...)
-}
-
-// accessChanges returns root's new SSH keys and password when they
-// changed since the last apply (nil when unchanged).
-func (r *containerResource) accessChanges(ctx context.Context, req resource.UpdateRequest, plan, state containerResourceModel, diags *diag.Diagnostics) (keys, password *string) {
-	if !plan.SSHPublicKeys.Equal(state.SSHPublicKeys) && known(plan.SSHPublicKeys) {
-		keys = ptr(plan.SSHPublicKeys.ValueString())
-	}
-	if !plan.Password.Equal(state.Password) && known(plan.Password) {
-		password = ptr(plan.Password.ValueString())
-	}
-	if !plan.PasswordWOVersion.Equal(state.PasswordWOVersion) {
-		var wo types.String
-		diags.Append(req.Config.GetAttribute(ctx, path.Root("password_wo"), &wo)...)
-		if known(wo) {
-			password = ptr(wo.ValueString())
-		}
-	}
-	return keys, password
+		"Container %d on node %s could not be provisioned: %v\n\nThe container stays in state, marked tainted: the next apply replaces it.", ref.vmid, ref.node, err))
 }

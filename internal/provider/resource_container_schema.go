@@ -7,8 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,10 +22,7 @@ import (
 
 var (
 	hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
-	slotRE     = regexp.MustCompile(`^mp([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$`)
 	tagRE      = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_+.-]*$`)
-	mountFSRE  = regexp.MustCompile(`^[a-z0-9_.-]+$`)
-	pathRE     = regexp.MustCompile(`^/`)
 )
 
 func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -127,35 +122,8 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional: true,
 				Computed: true,
 			},
-			"features": schema.SingleNestedAttribute{
-				MarkdownDescription: "LXC feature flags. Default: the template's. Proxmox VE lets only " +
-					"`root@pam` (password login, not an API token) set flags other than `nesting`, or any flag " +
-					"on a privileged container; the provider reports that at plan time.",
-				Optional: true,
-				Computed: true,
-				Attributes: map[string]schema.Attribute{
-					"nesting": schema.BoolAttribute{MarkdownDescription: "Allow nested containers.", Optional: true, Computed: true},
-					"keyctl":  schema.BoolAttribute{MarkdownDescription: "Allow the keyctl() system call (Docker in unprivileged containers).", Optional: true, Computed: true},
-					"fuse":    schema.BoolAttribute{MarkdownDescription: "Allow FUSE file systems.", Optional: true, Computed: true},
-					"mknod":   schema.BoolAttribute{MarkdownDescription: "Allow mknod() of selected device nodes (experimental in PVE).", Optional: true, Computed: true},
-					"mount": schema.SetAttribute{
-						MarkdownDescription: "File system types the container may mount, e.g. `[\"nfs\", \"cifs\"]`.",
-						Optional:            true,
-						Computed:            true,
-						ElementType:         types.StringType,
-						Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(mountFSRE,
-							"must be a file system type such as nfs or cifs"))},
-					},
-				},
-			},
-			"network": schema.ListNestedAttribute{
-				MarkdownDescription: "Network interfaces; element *i* is `net<i>`. Default: one interface `eth0` " +
-					"on the template's bridge (else `vmbr0`) with DHCP.",
-				Optional:     true,
-				Computed:     true,
-				Validators:   []validator.List{listvalidator.SizeBetween(1, 32)},
-				NestedObject: schema.NestedAttributeObject{Attributes: networkAttributes()},
-			},
+			"features": featuresAttribute(),
+			"network":  networkAttribute(),
 			"nameserver": schema.StringAttribute{
 				MarkdownDescription: "DNS servers, space-separated. Unset: the node's settings.",
 				Optional:            true,
@@ -213,15 +181,7 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
 			},
-			"startup": schema.SingleNestedAttribute{
-				MarkdownDescription: "Boot order and delays.",
-				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"order": schema.Int64Attribute{MarkdownDescription: "Start order (lower starts first, stops last).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"up":    schema.Int64Attribute{MarkdownDescription: "Seconds to wait after starting before starting the next guest.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"down":  schema.Int64Attribute{MarkdownDescription: "Shutdown timeout in seconds.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-				},
-			},
+			"startup": startupAttribute(),
 			"started": schema.BoolAttribute{
 				MarkdownDescription: "Whether the container runs. A container stopped outside Terraform is started again.",
 				Optional:            true,
@@ -234,14 +194,7 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),
 			},
-			"mount_points": schema.MapNestedAttribute{
-				MarkdownDescription: "Extra volumes keyed by slot (`mp0`…`mp255`). Added, removed and grown in " +
-					"place. Removing a mount point detaches its volume, which Proxmox VE keeps as `unused<N>` " +
-					"(its data is not lost) until the container is destroyed.",
-				Optional:     true,
-				Validators:   []validator.Map{mapvalidator.KeysAre(stringvalidator.RegexMatches(slotRE, "must be a mount point slot mp0 to mp255"))},
-				NestedObject: schema.NestedAttributeObject{Attributes: mountPointAttributes()},
-			},
+			"mount_points": mountPointsAttribute(),
 			"ipv4": schema.StringAttribute{
 				MarkdownDescription: "First IPv4 address of the running container (from the API, not from inside it).",
 				Computed:            true,
@@ -304,97 +257,6 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					},
 				},
 			},
-		},
-	}
-}
-
-func networkAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
-		"name": schema.StringAttribute{
-			MarkdownDescription: "Interface name inside the container (default `eth<i>`).",
-			Optional:            true,
-			Computed:            true,
-			Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[-_.\w\d]+$`), "must be an interface name")},
-		},
-		"bridge": schema.StringAttribute{
-			MarkdownDescription: "Bridge to attach to (default: the template's bridge, else `vmbr0`).",
-			Optional:            true,
-			Computed:            true,
-		},
-		"ip": schema.StringAttribute{
-			MarkdownDescription: "IPv4: `dhcp`, `manual` or an address in CIDR form (`10.0.0.5/24`).",
-			Optional:            true,
-			Validators:          []validator.String{ipConfig(false)},
-		},
-		"gw": schema.StringAttribute{
-			MarkdownDescription: "IPv4 gateway.",
-			Optional:            true,
-			Validators:          []validator.String{ipAddress(false)},
-		},
-		"ip6": schema.StringAttribute{
-			MarkdownDescription: "IPv6: `auto`, `dhcp`, `manual` or an address in CIDR form.",
-			Optional:            true,
-			Validators:          []validator.String{ipConfig(true)},
-		},
-		"gw6": schema.StringAttribute{
-			MarkdownDescription: "IPv6 gateway.",
-			Optional:            true,
-			Validators:          []validator.String{ipAddress(true)},
-		},
-		"hwaddr": schema.StringAttribute{
-			MarkdownDescription: "MAC address (generated by Proxmox VE when not set).",
-			Optional:            true,
-			Computed:            true,
-			Validators:          []validator.String{unicastMAC()},
-		},
-		"firewall": schema.BoolAttribute{
-			MarkdownDescription: "Use the Proxmox VE firewall on this interface.",
-			Optional:            true,
-			Computed:            true,
-		},
-		"tag": schema.Int64Attribute{
-			MarkdownDescription: "VLAN tag (1–4094).",
-			Optional:            true,
-			Validators:          []validator.Int64{int64validator.Between(1, 4094)},
-		},
-		"mtu": schema.Int64Attribute{
-			MarkdownDescription: "MTU (64–65535; at most the bridge's).",
-			Optional:            true,
-			Validators:          []validator.Int64{int64validator.Between(64, 65535)},
-		},
-		"rate": schema.Float64Attribute{
-			MarkdownDescription: "Rate limit in MB/s.",
-			Optional:            true,
-			Validators:          []validator.Float64{float64validator.AtLeast(0)},
-		},
-	}
-}
-
-func mountPointAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
-		"storage": schema.StringAttribute{
-			MarkdownDescription: "Storage to allocate the volume on. Changing it replaces the container.",
-			Required:            true,
-		},
-		"size": schema.Float64Attribute{
-			MarkdownDescription: "Size in GiB. Growing resizes in place; shrinking replaces the container.",
-			Required:            true,
-			Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
-		},
-		"path": schema.StringAttribute{
-			MarkdownDescription: "Mount path inside the container.",
-			Required:            true,
-			Validators:          []validator.String{stringvalidator.RegexMatches(pathRE, "must be an absolute path")},
-		},
-		"read_only": schema.BoolAttribute{MarkdownDescription: "Mount read-only.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-		"backup":    schema.BoolAttribute{MarkdownDescription: "Include the volume in backups.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-		"acl":       schema.BoolAttribute{MarkdownDescription: "Force ACL support on or off (unset: storage default).", Optional: true},
-		"quota":     schema.BoolAttribute{MarkdownDescription: "Enable user quotas.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-		"replicate": schema.BoolAttribute{MarkdownDescription: "Include the volume in storage replication.", Optional: true, Computed: true, Default: booldefault.StaticBool(true)},
-		"shared":    schema.BoolAttribute{MarkdownDescription: "Mark the volume as available on all nodes.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-		"volume": schema.StringAttribute{
-			MarkdownDescription: "Volume id Proxmox VE allocated, e.g. `local-lvm:vm-100-disk-1`.",
-			Computed:            true,
 		},
 	}
 }

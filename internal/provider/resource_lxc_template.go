@@ -40,38 +40,20 @@ type lxcTemplateResource struct {
 }
 
 type lxcTemplateModel struct {
-	ID              types.String    `tfsdk:"id"`
-	SourceSpec      types.Object    `tfsdk:"source_spec"`
-	SourceDir       types.String    `tfsdk:"source_dir"`
-	Name            types.String    `tfsdk:"name"`
-	Description     types.String    `tfsdk:"description"`
-	Tags            types.Set       `tfsdk:"tags"`
-	OSTemplate      types.String    `tfsdk:"os_template"`
-	Defaults        *overridesModel `tfsdk:"defaults"`
-	Packages        types.List      `tfsdk:"packages"`
-	Node            types.String    `tfsdk:"node"`
-	Storage         types.String    `tfsdk:"storage"`
-	OSTemplateVolID types.String    `tfsdk:"os_template_volid"`
-	Spec            types.Object    `tfsdk:"spec"`
-	SHA256          types.String    `tfsdk:"sha256"`
-}
-
-// overridesModel replaces individual template defaults.
-type overridesModel struct {
-	Cores        types.Int64            `tfsdk:"cores"`
-	Memory       types.Int64            `tfsdk:"memory"`
-	Swap         types.Int64            `tfsdk:"swap"`
-	DiskSize     types.Int64            `tfsdk:"disk_size"`
-	Storage      types.String           `tfsdk:"storage"`
-	Bridge       types.String           `tfsdk:"bridge"`
-	Unprivileged types.Bool             `tfsdk:"unprivileged"`
-	Features     *featuresOverrideModel `tfsdk:"features"`
-}
-
-type featuresOverrideModel struct {
-	Nesting types.Bool `tfsdk:"nesting"`
-	Keyctl  types.Bool `tfsdk:"keyctl"`
-	Fuse    types.Bool `tfsdk:"fuse"`
+	ID              types.String   `tfsdk:"id"`
+	SourceSpec      types.Object   `tfsdk:"source_spec"`
+	SourceDir       types.String   `tfsdk:"source_dir"`
+	Name            types.String   `tfsdk:"name"`
+	Description     types.String   `tfsdk:"description"`
+	Tags            types.Set      `tfsdk:"tags"`
+	OSTemplate      types.String   `tfsdk:"os_template"`
+	Defaults        *defaultsModel `tfsdk:"defaults"`
+	Packages        types.List     `tfsdk:"packages"`
+	Node            types.String   `tfsdk:"node"`
+	Storage         types.String   `tfsdk:"storage"`
+	OSTemplateVolID types.String   `tfsdk:"os_template_volid"`
+	Spec            types.Object   `tfsdk:"spec"`
+	SHA256          types.String   `tfsdk:"sha256"`
 }
 
 func (r *lxcTemplateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -180,82 +162,12 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 // finalSpec builds the finalised spec from the model's source, overrides and
 // packages. ok is false (without errors) when an input is not known yet.
 func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec, ok bool, diags diag.Diagnostics) {
-	switch {
-	case m.SourceSpec.IsUnknown() || m.SourceDir.IsUnknown() || m.Packages.IsUnknown() || m.Name.IsUnknown() ||
-		m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown():
-		return spec, false, nil
-	case !m.SourceSpec.IsNull():
-		if !fullyKnown(ctx, m.SourceSpec) {
-			return spec, false, nil
-		}
-		spec, diags = specFromObject(ctx, m.SourceSpec)
-	case known(m.SourceDir):
-		tpl, err := templatedir.LoadTemplate(m.SourceDir.ValueString())
-		if err != nil {
-			diags.AddAttributeError(path.Root("source_dir"), "Cannot Read Template Directory", err.Error())
-			return spec, false, diags
-		}
-		if !tpl.Valid() {
-			diags.AddAttributeError(path.Root("source_dir"), "Invalid Template",
-				fmt.Sprintf("Template %q has %d error(s):\n%s", tpl.Name, len(tpl.Errors), strings.Join(problemStrings(tpl.Errors), "\n")))
-			return spec, false, diags
-		}
-		spec = tpl.Spec
-	default:
+	if m.Packages.IsUnknown() || m.Name.IsUnknown() || m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown() {
 		return spec, false, nil
 	}
-	if diags.HasError() {
+	spec, ok = m.sourceSpec(ctx, &diags)
+	if !ok || diags.HasError() || !m.applyOverrides(ctx, &spec, &diags) || !m.mergePackages(ctx, &spec, &diags) {
 		return spec, false, diags
-	}
-
-	if known(m.Name) {
-		spec.Name = m.Name.ValueString()
-	}
-	if known(m.Description) {
-		spec.Description = m.Description.ValueString()
-	}
-	if known(m.Tags) {
-		var tags []string
-		diags.Append(m.Tags.ElementsAs(ctx, &tags, false)...)
-		spec.Tags = pveformat.NormalizeTags(tags)
-	}
-	if known(m.OSTemplate) {
-		spec.OSTemplate = m.OSTemplate.ValueString()
-	}
-	if o := m.Defaults; o != nil {
-		if !fullyKnownModel(o) {
-			return spec, false, diags
-		}
-		d := &spec.Defaults
-		setInt(&d.Cores, o.Cores)
-		setInt(&d.Memory, o.Memory)
-		setInt(&d.Swap, o.Swap)
-		setInt(&d.DiskSize, o.DiskSize)
-		setString(&d.Storage, o.Storage)
-		setString(&d.Bridge, o.Bridge)
-		setBool(&d.Unprivileged, o.Unprivileged)
-		if f := o.Features; f != nil {
-			setBool(&d.Features.Nesting, f.Nesting)
-			setBool(&d.Features.Keyctl, f.Keyctl)
-			setBool(&d.Features.Fuse, f.Fuse)
-		}
-	}
-	if known(m.Packages) {
-		var rows []packageModel
-		diags.Append(m.Packages.ElementsAs(ctx, &rows, false)...)
-		extra := make([]templatedir.Package, 0, len(rows))
-		for _, r := range rows {
-			extra = append(extra, packageFromModel(r))
-		}
-		merged, err := templatedir.MergePackages(spec.Packages, extra)
-		var conflict *templatedir.PackageConflictError
-		if errors.As(err, &conflict) {
-			diags.AddAttributeError(path.Root("packages"), "Conflicting Package Versions", fmt.Sprintf(
-				"%s package %s is pinned to %s by bucket %q and to %s by bucket %q; keep one version.",
-				conflict.Manager, conflict.Name, conflict.First.Spec, conflict.First.Bucket, conflict.Second.Spec, conflict.Second.Bucket))
-			return spec, false, diags
-		}
-		spec.Packages = merged
 	}
 	if spec.OSTemplate == "" {
 		diags.AddAttributeError(path.Root("os_template"), "Missing OS Image",
@@ -267,7 +179,96 @@ func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec,
 	return spec, true, diags
 }
 
-func fullyKnownModel(o *overridesModel) bool {
+// sourceSpec reads the spec the template starts from: source_spec or the
+// directory source_dir names.
+func (m lxcTemplateModel) sourceSpec(ctx context.Context, diags *diag.Diagnostics) (templatedir.Spec, bool) {
+	switch {
+	case m.SourceSpec.IsUnknown() || m.SourceDir.IsUnknown():
+		return templatedir.Spec{}, false
+	case !m.SourceSpec.IsNull():
+		if !fullyKnown(ctx, m.SourceSpec) {
+			return templatedir.Spec{}, false
+		}
+		spec, d := specFromObject(ctx, m.SourceSpec)
+		diags.Append(d...)
+		return spec, true
+	case known(m.SourceDir):
+		tpl, err := templatedir.LoadTemplate(m.SourceDir.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("source_dir"), "Cannot Read Template Directory", err.Error())
+			return templatedir.Spec{}, false
+		}
+		if !tpl.Valid() {
+			diags.AddAttributeError(path.Root("source_dir"), "Invalid Template",
+				fmt.Sprintf("Template %q has %d error(s):\n%s", tpl.Name, len(tpl.Errors), strings.Join(problemStrings(tpl.Errors), "\n")))
+			return templatedir.Spec{}, false
+		}
+		return tpl.Spec, true
+	}
+	return templatedir.Spec{}, false
+}
+
+// applyOverrides replaces what the model overrides; false while an
+// override is not known yet.
+func (m lxcTemplateModel) applyOverrides(ctx context.Context, spec *templatedir.Spec, diags *diag.Diagnostics) bool {
+	setString(&spec.Name, m.Name)
+	setString(&spec.Description, m.Description)
+	setString(&spec.OSTemplate, m.OSTemplate)
+	if known(m.Tags) {
+		var tags []string
+		diags.Append(m.Tags.ElementsAs(ctx, &tags, false)...)
+		spec.Tags = pveformat.NormalizeTags(tags)
+	}
+	o := m.Defaults
+	if o == nil {
+		return true
+	}
+	if !fullyKnownModel(o) {
+		return false
+	}
+	d := &spec.Defaults
+	setInt(&d.Cores, o.Cores)
+	setInt(&d.Memory, o.Memory)
+	setInt(&d.Swap, o.Swap)
+	setInt(&d.DiskSize, o.DiskSize)
+	setString(&d.Storage, o.Storage)
+	setString(&d.Bridge, o.Bridge)
+	setBool(&d.Unprivileged, o.Unprivileged)
+	if f := o.Features; f != nil {
+		setBool(&d.Features.Nesting, f.Nesting)
+		setBool(&d.Features.Keyctl, f.Keyctl)
+		setBool(&d.Features.Fuse, f.Fuse)
+	}
+	return true
+}
+
+// mergePackages adds the bucket packages after the source's own; the same
+// package pinned twice is an error naming both buckets.
+func (m lxcTemplateModel) mergePackages(ctx context.Context, spec *templatedir.Spec, diags *diag.Diagnostics) bool {
+	if !known(m.Packages) {
+		return true
+	}
+	var rows []packageModel
+	diags.Append(m.Packages.ElementsAs(ctx, &rows, false)...)
+	extra := make([]templatedir.Package, 0, len(rows))
+	for _, r := range rows {
+		extra = append(extra, packageFromModel(r))
+	}
+	merged, err := templatedir.MergePackages(spec.Packages, extra)
+	var conflict *templatedir.PackageConflictError
+	if errors.As(err, &conflict) {
+		diags.AddAttributeError(path.Root("packages"), "Conflicting Package Versions", fmt.Sprintf(
+			"%s package %s is pinned to %s by bucket %q and to %s by bucket %q; keep one version.",
+			conflict.Manager, conflict.Name, conflict.First.Spec, conflict.First.Bucket, conflict.Second.Spec, conflict.Second.Bucket))
+		return false
+	}
+	spec.Packages = merged
+	return true
+}
+
+// fullyKnownModel reports whether every override is known (a null one
+// keeps the source's default).
+func fullyKnownModel(o *defaultsModel) bool {
 	for _, v := range []interface{ IsUnknown() bool }{o.Cores, o.Memory, o.Swap, o.DiskSize, o.Storage, o.Bridge, o.Unprivileged} {
 		if v.IsUnknown() {
 			return false

@@ -1,0 +1,193 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
+)
+
+// creation is one Create of a container, phase by phase: resolveImage,
+// create, trackNew, start, provision, converge. Each phase reports into
+// diags and says whether the next may run.
+type creation struct {
+	r     *containerResource
+	plan  *containerResourceModel
+	state *tfsdk.State
+	diags *diag.Diagnostics
+}
+
+// resolveImage settles what the plan leaves to apply time (the storage),
+// makes sure the node has the OS image, and builds the create parameters.
+func (c *creation) resolveImage(ctx context.Context, password string) *pveapi.Params {
+	api, node := c.r.data.API, c.plan.Node.ValueString()
+	if c.plan.Storage.IsUnknown() {
+		storage, err := api.DefaultContainerStorage(ctx, node)
+		if err != nil {
+			c.diags.AddAttributeError(path.Root("storage"), "No Storage for the Container", err.Error())
+			return nil
+		}
+		c.plan.Storage = types.StringValue(storage)
+	}
+	want, diags := c.plan.desiredSettings(ctx)
+	c.diags.Append(diags...)
+	if c.diags.HasError() {
+		return nil
+	}
+	params, err := want.CreateParams()
+	if err != nil {
+		c.diags.AddError("Invalid Container Setting", fmt.Sprintf(
+			"The container on node %s cannot be created: %v. Correct the setting in the configuration.", node, err))
+		return nil
+	}
+	image, err := api.EnsureOSImage(ctx, node, c.plan.OSTemplate.ValueString(), "")
+	if err != nil {
+		c.diags.AddAttributeError(path.Root("os_template"), "Cannot Resolve the OS Image",
+			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", c.plan.OSTemplate.ValueString(), node, err))
+		return nil
+	}
+	addTaskWarnings(c.diags, "Downloading the OS image", image.Task)
+	params.Set("ostemplate", image.VolID)
+	if password != "" {
+		params.Set("password", password)
+	}
+	if keys := strings.TrimSpace(c.plan.SSHPublicKeys.ValueString()); keys != "" {
+		params.Set("ssh-public-keys", keys+"\n")
+	}
+	return params
+}
+
+// create asks PVE for the container and waits for its create task. A
+// create whose outcome is unknown is tracked (tainted), never orphaned.
+func (c *creation) create(ctx context.Context, params *pveapi.Params) (containerRef, bool) {
+	api := c.r.data.API
+	ref := containerRef{node: c.plan.Node.ValueString()}
+	var upid string
+	var err error
+	if known(c.plan.VMID) {
+		ref.vmid = int(c.plan.VMID.ValueInt64())
+		upid, err = api.CreateContainerAsync(ctx, ref.node, ref.vmid, params)
+	} else {
+		ref.vmid, upid, err = api.CreateContainerAutoAsync(ctx, ref.node, params)
+	}
+	var ambiguous *pveapi.AmbiguousCreateError
+	switch {
+	case errors.As(err, &ambiguous):
+		// The create may have happened; Read sorts out whether it exists.
+		tflog.Warn(ctx, "create outcome unknown; tracking the container", map[string]any{"vmid": ref.vmid})
+		c.trackNew(ctx, ref)
+		c.diags.AddError("Container Creation Uncertain", fmt.Sprintf(
+			"The create request for container %d on node %s got no clear answer (%v). The container is tracked and marked "+
+				"tainted; the next apply replaces it if it exists, or creates it again if it does not.", ref.vmid, ref.node, err))
+		return ref, false
+	case err != nil:
+		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+			"Proxmox VE refused to create the container on node %s: %v", ref.node, err))
+		return ref, false
+	}
+	ctx = tflog.SetField(ctx, "vmid", ref.vmid)
+	c.r.data.invalidateCluster()
+	tflog.Info(ctx, "creating container", map[string]any{"upid": upid})
+	return ref, c.waitCreated(ctx, ref, upid)
+}
+
+// waitCreated waits for the create task.
+func (c *creation) waitCreated(ctx context.Context, ref containerRef, upid string) bool {
+	res, err := c.r.data.API.WaitTask(ctx, upid)
+	var taskErr *pveapi.TaskError
+	switch {
+	case errors.As(err, &taskErr):
+		// A failed create task removes the config again: nothing exists.
+		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+			"Creating container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		return false
+	case err != nil:
+		// Timed out or cancelled while PVE is still working: keep it tracked.
+		c.trackNew(ctx, ref)
+		c.diags.AddError("Container Creation Did Not Finish", fmt.Sprintf(
+			"Waiting for the creation of container %d on node %s failed: %v. The container is tracked and marked "+
+				"tainted, so the next apply replaces it.", ref.vmid, ref.node, err))
+		return false
+	}
+	addTaskWarnings(c.diags, "Creating the container", res)
+	return true
+}
+
+// trackNew records a just-created container in state, with whatever is
+// not known yet left empty.
+func (c *creation) trackNew(ctx context.Context, ref containerRef) bool {
+	c.plan.VMID = types.Int64Value(int64(ref.vmid))
+	c.plan.ID = types.StringValue(ref.String())
+	c.diags.Append(c.state.Set(ctx, c.plan)...)
+	raw, err := knownOnly(c.state.Raw)
+	if err != nil {
+		addContainerError(c.diags, "Unable to Record Container", ref, "it exists but could not be recorded in state: %v", err)
+		return false
+	}
+	c.state.Raw = raw
+	return !c.diags.HasError()
+}
+
+// start boots the container when it should run or be provisioned.
+func (c *creation) start(ctx context.Context, ref containerRef) bool {
+	prov, diags := c.r.provisioningOf(ctx, *c.plan)
+	c.diags.Append(diags...)
+	provisioning := prov.enabled && prov.spec != nil
+	if !c.plan.Started.ValueBool() && !provisioning {
+		return true
+	}
+	if err := c.r.start(ctx, ref, c.diags); err != nil {
+		c.diags.AddError("Unable to Start Container", fmt.Sprintf(
+			"Container %d on node %s was created but did not start: %v", ref.vmid, ref.node, err))
+		return false
+	}
+	return true
+}
+
+// provision applies the template inside the new container, then stops it
+// again when it should not run.
+func (c *creation) provision(ctx context.Context, ref containerRef) bool {
+	prov, diags := c.r.provisioningOf(ctx, *c.plan)
+	c.diags.Append(diags...)
+	if !prov.enabled || prov.spec == nil {
+		c.plan.clearOutcome()
+		return true
+	}
+	hostname := ""
+	if known(c.plan.Hostname) {
+		hostname = c.plan.Hostname.ValueString()
+	}
+	outcome, err := c.r.provision(ctx, provisionJob{ref: ref, settings: prov, create: true, hostname: hostname})
+	c.diags.Append(c.plan.setOutcome(ctx, outcome)...)
+	if err != nil {
+		c.trackNew(ctx, ref)
+		provisioningError(c.diags, ref, err)
+		return false
+	}
+	if c.plan.Started.ValueBool() {
+		return true
+	}
+	if err := c.r.shutdown(ctx, ref, c.diags); err != nil {
+		c.diags.AddError("Unable to Stop Container", fmt.Sprintf(
+			"Container %d on node %s was provisioned but did not stop again (started = false): %v", ref.vmid, ref.node, err))
+		return false
+	}
+	return true
+}
+
+// converge reads back what the container became and records it.
+func (c *creation) converge(ctx context.Context, ref containerRef) {
+	c.r.refreshAfterChange(ctx, ref, c.plan, c.diags)
+	if c.diags.HasError() {
+		return
+	}
+	c.diags.Append(c.state.Set(ctx, c.plan)...)
+}

@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/lxctm/terraform-provider-pve/internal/provision"
+	"github.com/lxctm/terraform-provider-pve/internal/sshexec"
+)
+
+// Work inside a pve_lxc_container over SSH and pct exec: readiness, the
+// provisioning agent, and root's keys and password.
+
+// pctExec runs argv in the container over SSH on its node and streams
+// the output lines to tflog.
+func (r *containerResource) pctExec(ctx context.Context, ref containerRef, argv []string, stdin io.Reader, stdout func(string)) error {
+	client, err := r.data.sshClient()
+	if err != nil {
+		return err
+	}
+	_, err = client.Run(ctx, ref.node, sshexec.Command{
+		Argv:   sshexec.PctExec(ref.vmid, argv...),
+		Stdin:  stdin,
+		Stdout: stdout,
+		Stderr: func(line string) { tflog.SubsystemTrace(ctx, logSubsystemSSH, "stderr", map[string]any{"line": line}) },
+	})
+	return err
+}
+
+// waitReady waits until the container runs a shell and its init system has
+// settled, bounded by ctx.
+func (r *containerResource) waitReady(ctx context.Context, ref containerRef) error {
+	var last error
+	for delay := 500 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
+		err := r.pctExec(ctx, ref, provision.ReadyArgv(), nil, nil)
+		if err == nil {
+			return nil
+		}
+		var exit *sshexec.ExitError
+		if !errors.As(err, &exit) {
+			return err // no SSH: retrying does not help
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("container %d did not become ready: %w (last attempt: %w)", ref.vmid, ctx.Err(), last)
+		case <-time.After(delay):
+		}
+	}
+}
+
+// runAgent runs one provisioning (or check) run in the container: one
+// pct exec, whatever the number of steps. Progress goes to tflog as it
+// happens; the report comes back even when a step failed.
+func (r *containerResource) runAgent(ctx context.Context, ref containerRef, run *provision.Run) (*provision.Report, error) {
+	stdin, err := run.Stdin()
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	type parsed struct {
+		rep *provision.Report
+		err error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		rep, err := provision.ParseReport(pr, func(line string) {
+			tflog.Info(ctx, "provisioning", map[string]any{"vmid": ref.vmid, "line": line})
+		})
+		_, _ = io.Copy(io.Discard, pr)
+		done <- parsed{rep, err}
+	}()
+	runErr := r.pctExec(ctx, ref, run.Argv(), stdin, func(line string) {
+		_, _ = io.WriteString(pw, line+"\n")
+	})
+	_ = pw.Close()
+	res := <-done
+	var exit *sshexec.ExitError
+	switch {
+	case res.err != nil:
+		return nil, res.err
+	case runErr != nil && !errors.As(runErr, &exit):
+		// The transport failed (not the agent): the report says how far
+		// it got; the run is not repeated.
+		if res.rep != nil {
+			res.rep.Interrupted = true
+		}
+		return res.rep, fmt.Errorf("provisioning container %d over SSH: %w", ref.vmid, runErr)
+	}
+	return res.rep, nil
+}
+
+// rootAccess is a change of root's SSH keys or password since the last
+// apply; nil fields are unchanged.
+type rootAccess struct {
+	keys, password *string
+}
+
+func (a rootAccess) changed() bool { return a.keys != nil || a.password != nil }
+
+// accessChanges returns root's new SSH keys and password when they changed
+// since the last apply.
+func accessChanges(ctx context.Context, req resource.UpdateRequest, plan, state containerResourceModel, diags *diag.Diagnostics) rootAccess {
+	var a rootAccess
+	if !plan.SSHPublicKeys.Equal(state.SSHPublicKeys) && known(plan.SSHPublicKeys) {
+		a.keys = ptr(plan.SSHPublicKeys.ValueString())
+	}
+	if !plan.Password.Equal(state.Password) && known(plan.Password) {
+		a.password = ptr(plan.Password.ValueString())
+	}
+	if !plan.PasswordWOVersion.Equal(state.PasswordWOVersion) {
+		var wo types.String
+		diags.Append(req.Config.GetAttribute(ctx, path.Root("password_wo"), &wo)...)
+		if known(wo) {
+			a.password = ptr(wo.ValueString())
+		}
+	}
+	return a
+}
+
+// applyAccess changes root's SSH keys and password inside an existing
+// container, which the Proxmox VE API can set only at creation.
+func (r *containerResource) applyAccess(ctx context.Context, ref containerRef, a rootAccess) error {
+	if a.keys != nil {
+		cmd := provision.SetAuthorizedKeys(*a.keys)
+		if err := r.pctExec(ctx, ref, cmd.Argv, strings.NewReader(cmd.Stdin), nil); err != nil {
+			return fmt.Errorf("writing root's authorized_keys: %w", err)
+		}
+	}
+	if a.password != nil {
+		cmd := provision.SetRootPassword(*a.password)
+		if err := r.pctExec(ctx, ref, cmd.Argv, strings.NewReader(cmd.Stdin), nil); err != nil {
+			return fmt.Errorf("setting root's password: %w", sanitized(err, *a.password))
+		}
+	}
+	return nil
+}
+
+// sanitized keeps a secret out of an error text.
+func sanitized(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "********"))
+}

@@ -1,0 +1,163 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/lxctm/terraform-provider-pve/internal/lxcconf"
+)
+
+// update is one Update of a container, phase by phase: reconfigure through
+// the API, work inside (access and provisioning), power, converge.
+type update struct {
+	r           *containerResource
+	req         resource.UpdateRequest
+	plan, prior *containerResourceModel
+	state       *tfsdk.State
+	diags       *diag.Diagnostics
+}
+
+// reconfigure grows disks and changes the config to what the plan says.
+func (u *update) reconfigure(ctx context.Context, ref containerRef) (lxcconf.Change, bool) {
+	api := u.r.data.API
+	want, diags := u.plan.desiredSettings(ctx)
+	u.diags.Append(diags...)
+	if u.diags.HasError() {
+		return lxcconf.Change{}, false
+	}
+	cfg, err := api.ContainerConfig(ctx, ref.node, ref.vmid)
+	if err != nil {
+		u.diags.AddError("Unable to Update Container", fmt.Sprintf("Reading the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		return lxcconf.Change{}, false
+	}
+	cur, err := lxcconf.Parse(*cfg)
+	if err != nil {
+		addContainerError(u.diags, "Unexpected Container Config", ref, "%v", err)
+		return lxcconf.Change{}, false
+	}
+	change, err := lxcconf.Diff(cur, want)
+	if err != nil {
+		addContainerError(u.diags, "Invalid Container Setting", ref, "%v. Correct the setting in the configuration.", err)
+		return change, false
+	}
+	for _, rs := range change.Resizes {
+		res, err := api.ResizeContainerDisk(ctx, ref.node, ref.vmid, rs.Disk, rs.Size)
+		if err != nil {
+			u.diags.AddError("Unable to Resize Disk", fmt.Sprintf("Growing %s of container %d on node %s to %s failed: %v", rs.Disk, ref.vmid, ref.node, rs.Size, err))
+			return change, false
+		}
+		addTaskWarnings(u.diags, "Resizing "+rs.Disk, res)
+	}
+	if change.Config.Empty() {
+		return change, true
+	}
+	digest := cfg.Digest
+	if len(change.Resizes) > 0 {
+		digest = "" // the resizes rewrote the config; PVE's own file lock still guards the write
+	}
+	tflog.Info(ctx, "updating container config", map[string]any{"set": change.Config.Keys(), "delete": change.Config.Deletes()})
+	if err := api.UpdateContainerConfig(ctx, ref.node, ref.vmid, change.Config, digest); err != nil {
+		u.diags.AddError("Unable to Update Container", fmt.Sprintf("Changing the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		return change, false
+	}
+	return change, true
+}
+
+// workInside changes root's keys or password and provisions new or
+// changed steps; both need the container running, so it is started when
+// there is work. It returns whether the container now runs.
+func (u *update) workInside(ctx context.Context, ref containerRef) (running, ok bool) {
+	status, err := u.r.data.API.ContainerStatus(ctx, ref.node, ref.vmid)
+	if err != nil {
+		addContainerError(u.diags, "Unable to Read Container Status", ref, "%v", err)
+		return false, false
+	}
+	running = status.Running()
+	prov, diags := u.r.provisioningOf(ctx, *u.plan)
+	u.diags.Append(diags...)
+	applied, diags := provisionedOf(ctx, *u.prior)
+	u.diags.Append(diags...)
+	needProvision, err := wouldProvision(prov, applied, u.plan.Hostname.ValueString())
+	if err != nil {
+		u.diags.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
+		return running, false
+	}
+	access := accessChanges(ctx, u.req, *u.plan, *u.prior, u.diags)
+	if u.diags.HasError() {
+		return running, false
+	}
+	if !prov.enabled {
+		u.plan.clearOutcome()
+	}
+	if !needProvision && !access.changed() {
+		return running, true
+	}
+	if !running {
+		if err := u.r.start(ctx, ref, u.diags); err != nil {
+			addContainerError(u.diags, "Unable to Start Container", ref, "it must run to be provisioned: %v", err)
+			return false, false
+		}
+		running = true
+	}
+	if err := u.r.applyAccess(ctx, ref, access); err != nil {
+		addContainerError(u.diags, "Unable to Change Root Access", ref, "%v", err)
+		return running, false
+	}
+	if needProvision {
+		return running, u.provision(ctx, ref, provisionJob{ref: ref, settings: prov, applied: applied, hostname: u.plan.Hostname.ValueString()})
+	}
+	return running, true
+}
+
+// provision runs the changed steps; a failure keeps what was applied in
+// state and reports the step.
+func (u *update) provision(ctx context.Context, ref containerRef, job provisionJob) bool {
+	outcome, err := u.r.provision(ctx, job)
+	u.diags.Append(u.plan.setOutcome(ctx, outcome)...)
+	if err == nil {
+		return true
+	}
+	provisioningError(u.diags, ref, err)
+	u.r.refreshAfterChange(ctx, ref, u.plan, u.diags)
+	u.diags.Append(u.state.Set(ctx, u.plan)...)
+	if raw, err := knownOnly(u.state.Raw); err == nil {
+		u.state.Raw = raw
+	}
+	return false
+}
+
+// power brings the container to its planned run state, and reboots it for
+// config changes that apply only at the next start.
+func (u *update) power(ctx context.Context, ref containerRef, running, configChanged bool) bool {
+	started := u.plan.Started.ValueBool()
+	switch {
+	case started && !running:
+		if err := u.r.start(ctx, ref, u.diags); err != nil {
+			addContainerError(u.diags, "Unable to Start Container", ref, "%v", err)
+			return false
+		}
+	case !started && running:
+		if err := u.r.shutdown(ctx, ref, u.diags); err != nil {
+			addContainerError(u.diags, "Unable to Stop Container", ref, "%v", err)
+			return false
+		}
+	case running && configChanged:
+		u.r.applyPending(ctx, ref, u.plan.RebootOnPending.ValueBool(), u.diags)
+	}
+	return !u.diags.HasError()
+}
+
+// converge reads back what the container became and records it.
+func (u *update) converge(ctx context.Context, ref containerRef) {
+	u.r.refreshAfterChange(ctx, ref, u.plan, u.diags)
+	if u.diags.HasError() {
+		return
+	}
+	u.diags.Append(u.state.Set(ctx, u.plan)...)
+}
