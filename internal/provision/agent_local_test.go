@@ -542,11 +542,10 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 	for _, tc := range []struct {
 		name, stdin, want string
 	}{
-		{"empty stdin", "", "no manifest on stdin"},
-		{"not a manifest", "hello\n", "does not start with an LXCTM-AGENT header"},
-		{"other protocol", "LXCTM-AGENT 99 2\n{}\n", "protocol 99 is not 1"},
-		{"short manifest", "LXCTM-AGENT 1 10\n{}\n", "the manifest has 2 bytes, the header announced 10"},
-		{"no tar", "LXCTM-AGENT 1 2\n{}\n", "cannot unpack the payload: tar: This does not look like a tar archive"},
+		{"empty stdin", "", "stdin is empty: no LXCTM-AGENT header"},
+		{"not a header", "hello\n", "does not start with an LXCTM-AGENT header"},
+		{"other protocol", "LXCTM-AGENT 99\n", "protocol 99 is not 2"},
+		{"no tar", "LXCTM-AGENT 2\n{}\n", "cannot unpack the payload: tar: This does not look like a tar archive"},
 	} {
 		t.Run("fatal/"+tc.name, func(t *testing.T) {
 			cmd := exec.Command(shell.sh, "-c", agentScript, "lxctm-agent") //nolint:gosec // the test's own agent
