@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,5 +241,31 @@ func TestAgentFitsInOneArgument(t *testing.T) {
 	argv := (&Run{}).Argv()
 	if len(argv) != 4 || argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != agentScript || argv[3] != "lxctm-agent" {
 		t.Errorf("argv %q", argv[:2])
+	}
+}
+
+// TestAgentFragments: every shell file of agent/ but the helpers is a
+// fragment of the agent, and each ends with a newline, so that joining
+// them never glues two lines together.
+func TestAgentFragments(t *testing.T) {
+	all, err := fs.Glob(agentFiles, "agent/*.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fragments := 0
+	for _, name := range all {
+		if name == "agent/helpers.sh" {
+			continue
+		}
+		if base := path.Base(name); base[0] < '0' || base[0] > '9' {
+			t.Errorf("%s is neither helpers.sh nor a fragment (agent/[0-9]*.sh): the agent would not include it", name)
+		}
+		fragments++
+		if text := mustReadAgentFile(agentFiles, name); !strings.HasSuffix(text, "\n") {
+			t.Errorf("%s does not end with a newline", name)
+		}
+	}
+	if fragments < 2 || !strings.HasPrefix(agentScript, "# shellcheck shell=sh\n") {
+		t.Errorf("the agent has %d fragments and starts with %q", fragments, agentScript[:min(len(agentScript), 40)])
 	}
 }
