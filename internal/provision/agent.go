@@ -1,20 +1,51 @@
 package provision
 
 import (
-	_ "embed" // the agent and helpers ship inside the provider binary
+	"embed"
+	"io/fs"
+	"slices"
+	"strings"
 )
 
-// agentScript is the provisioning agent: the only program the provider
-// runs inside a container.
+// agentFiles holds the agent's fragments and the script helpers; they ship
+// inside the provider binary.
 //
-//go:embed agent/agent.sh
-var agentScript string
+//go:embed agent/*.sh
+var agentFiles embed.FS
+
+// agentScript is the provisioning agent, the only program the provider
+// runs inside a container: the fragments agent/[0-9]*.sh joined in name
+// order (the order .ci/shellcheck-agent lints them in). Each fragment
+// has one job (stdin, step output, packages, files, ...).
+var agentScript = joinAgentFragments(agentFiles)
 
 // helpersScript defines log_info, ensure_installed, save_credential and
 // the other helpers template scripts call; it travels in the payload.
-//
-//go:embed agent/helpers.sh
-var helpersScript string
+var helpersScript = mustReadAgentFile(agentFiles, "agent/helpers.sh")
+
+// joinAgentFragments concatenates the fragments in name order. They are
+// embedded at build time, so a failure here is a broken build and panics.
+func joinAgentFragments(files fs.FS) string {
+	names, err := fs.Glob(files, "agent/[0-9]*.sh")
+	if err != nil || len(names) == 0 {
+		panic("provision: the embedded agent has no fragments")
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, name := range names {
+		b.WriteString(mustReadAgentFile(files, name))
+	}
+	return b.String()
+}
+
+// mustReadAgentFile returns an embedded file's text.
+func mustReadAgentFile(files fs.FS, name string) string {
+	data, err := fs.ReadFile(files, name)
+	if err != nil {
+		panic("provision: the embedded agent lacks " + name + ": " + err.Error())
+	}
+	return string(data)
+}
 
 // readyScript waits, inside the container and for at most two minutes,
 // until systemd has finished booting (whatever state it settles in) or

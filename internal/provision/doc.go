@@ -1,6 +1,6 @@
 // Package provision turns a template spec into one provisioning run inside a
-// container: the embedded agent script, the manifest and tar stream it reads
-// on stdin, and the parsing of the JSON-line results it writes.
+// container: the embedded agent script, the stream it reads on stdin, and
+// the parsing of the JSON-line results it writes.
 //
 // A run is one `pct exec <vmid> -- Run.Argv()...` with Run.Stdin() as
 // standard input, whatever the number of packages, scripts and files:
@@ -19,16 +19,17 @@
 // NewCheck builds a read-only run that reports drift (Report.Observed) plus
 // services and credentials. ReadyArgv waits for a started container.
 //
-// The agent (agent/agent.sh) is a POSIX sh script that needs only sh, tar,
-// sha256sum and the usual coreutils, sed and grep, plus the package managers
-// it is asked to use; it runs under dash, bash and BusyBox. Its stdin is a
-// header line "LXCTM-AGENT <protocol> <bytes>", a one-line ASCII JSON
-// manifest (for people; the agent only checks its length) and a tar holding
-// a tab-separated steps file, meta values, the helpers (agent/helpers.sh,
-// sourced before every template script) and the payloads. It writes JSON
-// lines starting with "{" (agent, step, observe, service, credential, fatal,
-// done) and progress lines "[<step key>] <text>"; a stream without the final
-// "done" line is an interrupted run. Step output goes to a file that the
-// agent streams, so daemons started by scripts cannot hold the SSH session
-// open.
+// The agent is a POSIX sh script, joined from the fragments
+// agent/[0-9]*.sh in name order, that needs only sh, tar, sha256sum and
+// the usual coreutils, sed and grep, plus the package managers it is
+// asked to use; it runs under dash, bash and BusyBox. Its stdin is a
+// header line "LXCTM-AGENT <protocol>" and a tar (payload.go) holding the
+// steps table (one tab-separated line per step, its columns defined once
+// in steptable.go), meta values, the helpers (agent/helpers.sh, sourced
+// before every template script) and the payloads. It writes JSON lines
+// starting with "{" (agent, step, observe, service, credential, fatal,
+// done) and progress lines "[<step key>] <text>"; a stream without the
+// final "done" line is an interrupted run. Step output goes to a file that
+// the agent streams, so daemons started by scripts cannot hold the SSH
+// session open. `make lint` checks the agent with shellcheck.
 package provision

@@ -4,10 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,11 +18,11 @@ import (
 
 // decodedStdin is the agent's stdin taken apart the way the agent reads it.
 type decodedStdin struct {
-	header   string
-	manifest manifest
-	rawJSON  string
-	files    map[string]string
-	order    []string
+	header string
+	files  map[string]string
+	order  []string
+	// steps are the rows of the steps table, by column name.
+	steps []map[string]string
 }
 
 func decodeStdin(t *testing.T, r *Run) decodedStdin {
@@ -37,30 +38,6 @@ func decodeStdin(t *testing.T, r *Run) decodedStdin {
 		t.Fatal(err)
 	}
 	d.header = strings.TrimSuffix(d.header, "\n")
-	fields := strings.Fields(d.header)
-	if len(fields) != 3 || fields[0] != "LXCTM-AGENT" || fields[1] != "1" {
-		t.Fatalf("header %q", d.header)
-	}
-	n, err := strconv.Atoi(fields[2])
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.rawJSON, err = br.ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.rawJSON = strings.TrimSuffix(d.rawJSON, "\n")
-	if len(d.rawJSON) != n {
-		t.Fatalf("manifest is %d bytes, header says %d", len(d.rawJSON), n)
-	}
-	for i := 0; i < len(d.rawJSON); i++ {
-		if d.rawJSON[i] >= 0x80 || d.rawJSON[i] < 0x20 {
-			t.Fatalf("manifest byte %d is %#x: it must be printable ASCII", i, d.rawJSON[i])
-		}
-	}
-	if err := json.Unmarshal([]byte(d.rawJSON), &d.manifest); err != nil {
-		t.Fatal(err)
-	}
 	tr := tar.NewReader(br)
 	d.files = map[string]string{}
 	for {
@@ -81,24 +58,65 @@ func decodeStdin(t *testing.T, r *Run) decodedStdin {
 	if rest, _ := io.ReadAll(br); len(bytes.Trim(rest, "\x00")) != 0 {
 		t.Errorf("bytes after the tar: %q", rest)
 	}
+	d.steps = parseStepsTable(t, d.files["steps"])
 	return d
 }
 
-func TestStdinRoundTrip(t *testing.T) {
+// parseStepsTable splits the steps table into rows by column name,
+// failing on a row with the wrong number of values or an empty one (the
+// shell's read would shift the rest).
+func parseStepsTable(t *testing.T, table string) []map[string]string {
+	t.Helper()
+	if table == "" {
+		return nil
+	}
+	if !strings.HasSuffix(table, "\n") {
+		t.Fatalf("the steps table does not end with a newline: %q", table)
+	}
+	var rows []map[string]string
+	for i, line := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
+		values := strings.Split(line, "\t")
+		if len(values) != len(stepColumns) {
+			t.Fatalf("steps line %d has %d values, want %d: %q", i+1, len(values), len(stepColumns), line)
+		}
+		row := map[string]string{}
+		for j, c := range stepColumns {
+			if values[j] == "" {
+				t.Errorf("steps line %d: %s is empty (the shell's read would shift the rest): %q", i+1, c.name, line)
+			}
+			row[c.name] = values[j]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// orDash is a steps table value: "-" for an empty one.
+func orDash(v string) string {
+	if v == "" {
+		return "-"
+	}
+	return v
+}
+
+// roundTripSpec is baseSpec with a non-ASCII name and a binary file.
+func roundTripSpec(t *testing.T) templatedir.Spec {
+	t.Helper()
 	spec := baseSpec(t)
 	spec.Name = "dév-box 🚀"
 	spec.Files = append(spec.Files, templatedir.File{Name: "blob", TargetPath: "/opt", Policy: "replace", Mode: "755", ContentBase64: "AP8Q"})
+	return spec
+}
+
+func TestStdinRoundTrip(t *testing.T) {
+	spec := roundTripSpec(t)
 	applied := Desired(spec)
 	applied["script:10-user.sh"] = "old"
-	applied["file:/opt/blob"] = "old"
 	r := newRun(t, Request{Spec: spec, Applied: applied, Hostname: "ct1"})
 	d := decodeStdin(t, r)
 
-	if d.manifest.Template != "dév-box 🚀" || d.manifest.Hostname != "ct1" || d.manifest.Mode != "apply" || d.manifest.Rerun != "changed" {
-		t.Errorf("manifest %+v", d.manifest)
-	}
-	if !strings.Contains(d.rawJSON, `d\u00e9v-box \ud83d\ude80`) {
-		t.Errorf("non-ASCII should be \\u-escaped in the manifest: %s", d.rawJSON)
+	if d.header != "LXCTM-AGENT 2" {
+		t.Errorf("header %q", d.header)
 	}
 	if d.files["meta/template"] != "dév-box 🚀" || d.files["meta/hostname"] != "ct1" || d.files["meta/mode"] != "apply" {
 		t.Errorf("meta files %q %q %q", d.files["meta/template"], d.files["meta/hostname"], d.files["meta/mode"])
@@ -106,67 +124,67 @@ func TestStdinRoundTrip(t *testing.T) {
 	if d.files["helpers.sh"] != helpersScript || d.files["esc.sed"] != jsonEscapeSed() {
 		t.Error("helpers.sh and esc.sed must be in the payload")
 	}
-
-	desired := Desired(spec)
-	var wantLines []string
-	for i, e := range d.manifest.Steps {
-		if e.Index != i+1 || e.SHA256 != desired[e.Step] || e.Applied != applied[e.Step] {
-			t.Errorf("manifest step %+v", e)
-		}
-	}
-	steps := r.Steps()
-	if len(steps) != 2 || steps[0] != "script:10-user.sh" || steps[1] != "file:/opt/blob" {
-		t.Fatalf("steps %v", steps)
-	}
-	for i, e := range d.manifest.Steps {
-		line := strings.Split(strings.Split(d.files["steps"], "\n")[i], "\t")
-		if len(line) != 9 || line[0] != strconv.Itoa(i+1) || line[1] != e.Kind || line[2] != e.Action || line[3] != e.Step || line[4] != e.SHA256 || line[5] != e.Applied {
-			t.Errorf("steps line %d: %q for %+v", i+1, line, e)
-		}
-		for _, f := range line {
-			if f == "" {
-				t.Errorf("steps line %d has an empty field (the shell's read would shift the rest): %q", i+1, line)
-			}
-		}
-		wantLines = append(wantLines, strings.Join(line, "\t"))
-	}
-	if d.files["steps"] != strings.Join(wantLines, "\n")+"\n" {
-		t.Errorf("steps file:\n%s", d.files["steps"])
-	}
-	for i, e := range d.manifest.Steps {
-		payload := map[string]string{"package": "p/", "script": "s/", "file": "f/"}[e.Kind] + strconv.Itoa(i+1)
-		if e.Kind == KindScript {
-			payload += "/" + strings.TrimPrefix(e.Step, "script:")
-		}
-		_, has := d.files[payload]
-		if has != (e.Action == actionRun) {
-			t.Errorf("%s (%s): payload present %v", e.Step, e.Action, has)
-		}
-	}
-	scriptLine := strings.Split(strings.Split(d.files["steps"], "\n")[4], "\t")
-	if scriptLine[3] != "script:10-user.sh" || scriptLine[6] != "10-user.sh" || d.files["s/5/10-user.sh"] != "useradd dev\n" {
-		t.Errorf("script step %q, payload %q", scriptLine, d.files["s/5/10-user.sh"])
-	}
-	blobLine := strings.Split(strings.Split(d.files["steps"], "\n")[8], "\t")
-	if blobLine[3] != "file:/opt/blob" || blobLine[6] != "replace" || blobLine[7] != "0755" || blobLine[8] != sha256hex("\x00\xff\x10") || d.files["f/9"] != "\x00\xff\x10" {
-		t.Errorf("file step %q, payload %q", blobLine, d.files["f/9"])
+	if len(d.steps) != len(Desired(spec)) {
+		t.Errorf("the steps table has %d rows for %d steps", len(d.steps), len(Desired(spec)))
 	}
 
-	again, err := r.Stdin()
+	first, err := r.Stdin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, _ := r.Stdin()
+	again, _ := r.Stdin()
 	a, _ := io.ReadAll(first)
 	b, _ := io.ReadAll(again)
 	if !bytes.Equal(a, b) || len(a) == 0 {
 		t.Error("Stdin must return the same bytes on every call")
 	}
-	r2 := newRun(t, Request{Spec: spec, Applied: applied, Hostname: "ct1"})
-	c, _ := r2.Stdin()
+	c, _ := newRun(t, Request{Spec: spec, Applied: applied, Hostname: "ct1"}).Stdin()
 	cb, _ := io.ReadAll(c)
 	if !bytes.Equal(a, cb) {
 		t.Error("the same request must give the same stream")
+	}
+}
+
+func TestStdinStepsTable(t *testing.T) {
+	spec := roundTripSpec(t)
+	applied := Desired(spec)
+	applied["script:10-user.sh"] = "old"
+	applied["file:/opt/blob"] = "old"
+	delete(applied, "file:/home/dev/.bashrc")
+	r := newRun(t, Request{Spec: spec, Applied: applied, Hostname: "ct1"})
+	d := decodeStdin(t, r)
+
+	if steps := r.Steps(); fmt.Sprint(steps) != "[script:10-user.sh file:/home/dev/.bashrc file:/opt/blob]" {
+		t.Fatalf("steps %v", steps)
+	}
+	desired := Desired(spec)
+	for i, row := range d.steps {
+		key := row["key"]
+		if row["index"] != strconv.Itoa(i+1) || row["digest"] != desired[key] || row["applied"] != orDash(applied[key]) {
+			t.Errorf("steps row %d: %v", i+1, row)
+		}
+		payload := map[string]string{"package": "p/", "script": "s/", "file": "f/"}[row["kind"]] + row["index"]
+		if row["kind"] == KindScript {
+			payload += "/" + row["script"]
+		}
+		_, has := d.files[payload]
+		if has != (row["action"] == actionRun) {
+			t.Errorf("%s (%s): payload %s present %v", key, row["action"], payload, has)
+		}
+	}
+	want := map[int]string{
+		1: "map[action:skip applied:" + desired["package:apt:base"] + " bucket:base content_sha256:- digest:" + desired["package:apt:base"] + " index:1 key:package:apt:base kind:package manager:apt mode:- policy:- script:- target:-]",
+		5: "map[action:run applied:old bucket:- content_sha256:- digest:" + desired["script:10-user.sh"] + " index:5 key:script:10-user.sh kind:script manager:- mode:- policy:- script:10-user.sh target:-]",
+		7: "map[action:run applied:- bucket:- content_sha256:" + sha256hex("PS1=x\n") + " digest:" + desired["file:/home/dev/.bashrc"] + " index:7 key:file:/home/dev/.bashrc kind:file manager:- mode:0644 policy:default script:- target:/home/dev/.bashrc]",
+		9: "map[action:run applied:old bucket:- content_sha256:" + sha256hex("\x00\xff\x10") + " digest:" + desired["file:/opt/blob"] + " index:9 key:file:/opt/blob kind:file manager:- mode:0755 policy:replace script:- target:/opt/blob]",
+	}
+	for index, w := range want {
+		if got := fmt.Sprint(d.steps[index-1]); got != w {
+			t.Errorf("steps row %d:\n%s\nwant\n%s", index, got, w)
+		}
+	}
+	if d.files["s/5/10-user.sh"] != "useradd dev\n" || d.files["f/9"] != "\x00\xff\x10" {
+		t.Errorf("payloads s/5/10-user.sh %q, f/9 %q", d.files["s/5/10-user.sh"], d.files["f/9"])
 	}
 }
 
@@ -188,20 +206,20 @@ func TestStdinPackagePayloads(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, d.files[name], content)
 		}
 	}
-	if !strings.HasPrefix(d.files["steps"], "1\tpackage\trun\tpackage:apt:base\t") || !strings.Contains(d.files["steps"], "\tapt\tbase\t-\n") {
-		t.Errorf("steps:\n%s", d.files["steps"])
+	if row := d.steps[0]; row["key"] != "package:apt:base" || row["action"] != "run" || row["manager"] != "apt" || row["bucket"] != "base" {
+		t.Errorf("first step %v", row)
 	}
 }
 
 func TestStdinCheckMode(t *testing.T) {
 	spec := baseSpec(t)
 	d := decodeStdin(t, NewCheck(spec, nil))
-	if d.manifest.Mode != "check" || d.files["meta/mode"] != "check" {
-		t.Errorf("mode %q / %q", d.manifest.Mode, d.files["meta/mode"])
+	if d.files["meta/mode"] != "check" {
+		t.Errorf("mode %q", d.files["meta/mode"])
 	}
 	var keys []string
-	for _, e := range d.manifest.Steps {
-		keys = append(keys, e.Step+"="+e.Action)
+	for _, row := range d.steps {
+		keys = append(keys, row["key"]+"="+row["action"])
 	}
 	want := "[package:apt:base=check package:npm:base=check package:pip:py=check package:custom:tools=check file:/etc/app/app.conf=check]"
 	if fmt.Sprint(keys) != want {
@@ -223,5 +241,31 @@ func TestAgentFitsInOneArgument(t *testing.T) {
 	argv := (&Run{}).Argv()
 	if len(argv) != 4 || argv[0] != "/bin/sh" || argv[1] != "-c" || argv[2] != agentScript || argv[3] != "lxctm-agent" {
 		t.Errorf("argv %q", argv[:2])
+	}
+}
+
+// TestAgentFragments: every shell file of agent/ but the helpers is a
+// fragment of the agent, and each ends with a newline, so that joining
+// them never glues two lines together.
+func TestAgentFragments(t *testing.T) {
+	all, err := fs.Glob(agentFiles, "agent/*.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fragments := 0
+	for _, name := range all {
+		if name == "agent/helpers.sh" {
+			continue
+		}
+		if base := path.Base(name); base[0] < '0' || base[0] > '9' {
+			t.Errorf("%s is neither helpers.sh nor a fragment (agent/[0-9]*.sh): the agent would not include it", name)
+		}
+		fragments++
+		if text := mustReadAgentFile(agentFiles, name); !strings.HasSuffix(text, "\n") {
+			t.Errorf("%s does not end with a newline", name)
+		}
+	}
+	if fragments < 2 || !strings.HasPrefix(agentScript, "# shellcheck shell=sh\n") {
+		t.Errorf("the agent has %d fragments and starts with %q", fragments, agentScript[:min(len(agentScript), 40)])
 	}
 }

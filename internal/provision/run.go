@@ -41,8 +41,6 @@ type Run struct {
 	steps    []plannedStep
 	template string
 	hostname string
-	rerun    string
-	create   bool
 	applied  map[string]string
 
 	stdin []byte // built on first use
@@ -55,7 +53,8 @@ type plannedStep struct {
 	prev   string // the digest state had for it
 }
 
-// Agent modes and step actions, as the manifest spells them.
+// Agent modes (meta/mode) and step actions (the steps table's action
+// column).
 const (
 	modeApply   = "apply"
 	modeCheck   = "check"
@@ -91,7 +90,7 @@ func NewRun(req Request) (*Run, error) {
 	if hasControl(req.Hostname) {
 		return nil, fmt.Errorf("hostname %q contains control characters", req.Hostname)
 	}
-	r := &Run{mode: modeApply, template: req.Spec.Name, hostname: req.Hostname, rerun: rerun, create: req.Create, applied: maps.Clone(req.Applied)}
+	r := &Run{mode: modeApply, template: req.Spec.Name, hostname: req.Hostname, applied: maps.Clone(req.Applied)}
 	for _, s := range steps {
 		prev, had := req.Applied[s.key]
 		p := plannedStep{step: s, prev: prev, action: actionSkip}
@@ -180,9 +179,9 @@ func (r *Run) Argv() []string {
 	return []string{"/bin/sh", "-c", agentScript, "lxctm-agent"}
 }
 
-// Stdin returns the agent's standard input: the header line, the one-line
-// JSON manifest and the tar with steps, helpers and payloads. Each call
-// returns a fresh reader over the same bytes.
+// Stdin returns the agent's standard input: the header line and the tar
+// with the steps table, helpers and payloads. Each call returns a fresh
+// reader over the same bytes.
 func (r *Run) Stdin() (io.Reader, error) {
 	if r.stdin == nil {
 		data, err := r.buildStdin()

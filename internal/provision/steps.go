@@ -93,7 +93,8 @@ func planSteps(spec templatedir.Spec) ([]step, []error) {
 	var steps []step
 	var errs []error
 	seen := map[string]bool{}
-	add := func(s step) {
+	add := func(s step, problems []error) {
+		errs = append(errs, problems...)
 		if seen[s.key] {
 			errs = append(errs, fmt.Errorf("%s appears twice in the template", Describe(s.key)))
 			return
@@ -101,11 +102,34 @@ func planSteps(spec templatedir.Spec) ([]step, []error) {
 		seen[s.key] = true
 		steps = append(steps, s)
 	}
+	for _, s := range bucketSteps(sorted.Packages) {
+		add(s, checkBucket(s))
+	}
+	for _, p := range sorted.Packages {
+		if !slices.Contains(templatedir.Managers(), p.Manager) {
+			errs = append(errs, fmt.Errorf("package %q in bucket %q: unknown package manager %q", p.Spec, p.Bucket, p.Manager))
+		}
+	}
+	for _, sc := range sorted.Scripts {
+		if sc.Enabled {
+			add(scriptStep(sc))
+		}
+	}
+	for _, f := range sorted.Files {
+		add(fileStep(f))
+	}
+	return steps, errs
+}
 
+// bucketSteps groups package rows into one step per (manager, bucket):
+// managers in their fixed order, buckets in order of first appearance.
+// Rows of an unknown manager get no step.
+func bucketSteps(packages []templatedir.Package) []step {
+	var steps []step
 	for _, manager := range templatedir.Managers() {
 		var order []string
 		buckets := map[string][]templatedir.Package{}
-		for _, p := range sorted.Packages {
+		for _, p := range packages {
 			if p.Manager != manager {
 				continue
 			}
@@ -116,55 +140,50 @@ func planSteps(spec templatedir.Spec) ([]step, []error) {
 		}
 		for _, bucket := range order {
 			rows := buckets[bucket]
-			s := step{key: PackageKey(manager, bucket), kind: KindPackage, manager: manager, bucket: bucket, rows: rows}
-			s.digest = bucketDigest(manager, bucket, rows)
-			errs = append(errs, checkBucket(s)...)
-			add(s)
+			steps = append(steps, step{
+				key: PackageKey(manager, bucket), kind: KindPackage, manager: manager, bucket: bucket, rows: rows,
+				digest: bucketDigest(manager, bucket, rows),
+			})
 		}
 	}
-	for _, p := range sorted.Packages {
-		if !slices.Contains(templatedir.Managers(), p.Manager) {
-			errs = append(errs, fmt.Errorf("package %q in bucket %q: unknown package manager %q", p.Spec, p.Bucket, p.Manager))
-		}
-	}
+	return steps
+}
 
-	for _, sc := range sorted.Scripts {
-		if !sc.Enabled {
-			continue
-		}
-		sum := sha256.Sum256([]byte(sc.Content))
-		s := step{key: ScriptKey(sc.Name), kind: KindScript, script: sc, digest: hex.EncodeToString(sum[:])}
-		if err := checkScript(sc, s.digest); err != nil {
-			errs = append(errs, err)
-		}
-		add(s)
+// scriptStep is an enabled script's step, with what is wrong with it.
+func scriptStep(sc templatedir.Script) (step, []error) {
+	sum := sha256.Sum256([]byte(sc.Content))
+	s := step{key: ScriptKey(sc.Name), kind: KindScript, script: sc, digest: hex.EncodeToString(sum[:])}
+	if err := checkScript(sc, s.digest); err != nil {
+		return s, []error{err}
 	}
+	return s, nil
+}
 
-	for _, f := range sorted.Files {
-		s := step{key: FileKey(f.Target()), kind: KindFile, file: f, policy: f.Policy}
-		var err error
-		s.content, err = fileContent(f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("file %q: %w", f.Name, err))
-		}
-		sum := sha256.Sum256(s.content)
-		s.contentSHA = hex.EncodeToString(sum[:])
-		mode, modeErr := normalizeMode(f.Mode)
-		if modeErr != nil {
-			errs = append(errs, fmt.Errorf("file %q: %w", f.Name, modeErr))
-			mode = f.Mode
-		}
-		s.mode = mode
-		if err != nil {
-			// Never equal to a real file's digest: the spec is broken.
-			s.digest = "invalid:" + f.ContentBase64
-		} else {
-			s.digest = FileDigest(s.contentSHA, f.Policy, mode)
-		}
-		errs = append(errs, checkFile(f, s.contentSHA)...)
-		add(s)
+// fileStep is a file's step, with what is wrong with it. A file whose
+// content cannot be decoded gets a digest no real file has.
+func fileStep(f templatedir.File) (step, []error) {
+	var errs []error
+	s := step{key: FileKey(f.Target()), kind: KindFile, file: f, policy: f.Policy}
+	var err error
+	s.content, err = fileContent(f)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("file %q: %w", f.Name, err))
 	}
-	return steps, errs
+	sum := sha256.Sum256(s.content)
+	s.contentSHA = hex.EncodeToString(sum[:])
+	mode, modeErr := normalizeMode(f.Mode)
+	if modeErr != nil {
+		errs = append(errs, fmt.Errorf("file %q: %w", f.Name, modeErr))
+		mode = f.Mode
+	}
+	s.mode = mode
+	if err != nil {
+		// Never equal to a real file's digest: the spec is broken.
+		s.digest = "invalid:" + f.ContentBase64
+	} else {
+		s.digest = FileDigest(s.contentSHA, f.Policy, mode)
+	}
+	return s, append(errs, checkFile(f, s.contentSHA)...)
 }
 
 // FileDigest is the digest of a file step: the sha256 of the file's

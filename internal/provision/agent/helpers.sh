@@ -1,4 +1,4 @@
-# shellcheck shell=sh disable=SC2016,SC1007,SC2120
+# shellcheck shell=sh
 # lxctm script helpers: sourced before every template script (and by the
 # provisioning agent itself). Names and meaning follow the reference
 # system's helpers, so existing template scripts run unchanged.
@@ -63,7 +63,7 @@ wait_for_apt_lock() {
 # LXCTM_RUN_DIR); without a run directory it updates every time.
 _lxctm_apt_update_once() {
 	if [ -n "${LXCTM_RUN_DIR:-}" ] && [ -e "$LXCTM_RUN_DIR/apt-updated" ]; then return 0; fi
-	wait_for_apt_lock || return 1
+	wait_for_apt_lock 120 || return 1
 	log_info "Refreshing the apt package index"
 	if ! apt-get update -q -o DPkg::Lock::Timeout=120 >&2; then
 		log_error "apt-get update failed"
@@ -106,7 +106,7 @@ ensure_installed() {
 		log_info "Installing $_lxctm_pkg"
 		case ${_PKG_MGR:-unknown} in
 		apt)
-			wait_for_apt_lock || return 1
+			wait_for_apt_lock 120 || return 1
 			_lxctm_apt_update_once || return 1
 			if ! apt-get install -y -q -o DPkg::Lock::Timeout=120 \
 				-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
@@ -141,7 +141,7 @@ ensure_installed() {
 # _lxctm_passwd USER: sets _lxctm_pw_home and _lxctm_pw_shell from
 # /etc/passwd; fails for an unknown user.
 _lxctm_passwd() {
-	_lxctm_pw_home= _lxctm_pw_shell=
+	_lxctm_pw_home='' _lxctm_pw_shell=''
 	while IFS=: read -r _lxctm_n _lxctm_x _lxctm_u _lxctm_g _lxctm_c _lxctm_h _lxctm_s; do
 		if [ "$_lxctm_n" = "$1" ]; then
 			_lxctm_pw_home=$_lxctm_h _lxctm_pw_shell=$_lxctm_s
@@ -183,6 +183,7 @@ run_as_user() {
 		log_error "run_as_user: user $CONTAINER_USER does not exist"
 		return 1
 	fi
+	# shellcheck disable=SC2016 # the inner shell expands its own "$1" and "$@"
 	set -- /bin/sh -c 'cd "$1" 2>/dev/null || cd "$HOME" 2>/dev/null || cd /; shift; exec "$@"' lxctm-run-as-user "$PWD" "$@"
 	if [ -n "${EXTENSIONS_GALLERY+set}" ]; then set -- "EXTENSIONS_GALLERY=$EXTENSIONS_GALLERY" "$@"; fi
 	set -- env -i "HOME=$_lxctm_pw_home" "USER=$CONTAINER_USER" "LOGNAME=$CONTAINER_USER" \
