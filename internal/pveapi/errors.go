@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
 )
 
 // Sentinels for the outcomes callers branch on. They match a wrapped
-// *APIError through errors.Is, so callers never compare message texts.
+// *APIError or *TaskError (a task's exit status is classified the same way)
+// through errors.Is, so callers never compare message texts.
 var (
 	// ErrNotFound: the object does not exist (HTTP 404, or PVE's 500/400
 	// texts such as "Configuration file 'nodes/pve/lxc/100.conf' does not
@@ -24,6 +26,10 @@ var (
 	// ("CT is locked (create)") or a file lock timeout ("can't lock file
 	// '/run/lock/lxc/pve-config-100.lock' - got timeout").
 	ErrLocked = errors.New("locked")
+	// ErrSnapshotUnsupported: a container's volumes cannot be snapshotted
+	// ("snapshot feature is not available"): raw files on a directory
+	// storage, bind or device mount points, storages without snapshots.
+	ErrSnapshotUnsupported = errors.New("snapshots not supported by the container's storage")
 )
 
 // APIError is an HTTP error answer from the PVE API, classified once here.
@@ -158,8 +164,13 @@ func classify(status int, message string, paramErrors map[string]string) error {
 	}
 	for _, t := range texts {
 		lower := strings.ToLower(t)
-		if strings.Contains(lower, "already exists") {
+		if strings.Contains(lower, "already exists") || snapshotNameUsedRE.MatchString(t) {
 			return ErrAlreadyExists
+		}
+	}
+	for _, t := range texts {
+		if strings.Contains(t, "snapshot feature is not available") {
+			return ErrSnapshotUnsupported
 		}
 	}
 	for _, t := range texts {
@@ -169,6 +180,16 @@ func classify(status int, message string, paramErrors map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// snapshotNameUsedRE is snapshot_create's refusal of a taken name.
+var snapshotNameUsedRE = regexp.MustCompile(`snapshot name '[^']*' already used`)
+
+// classifyTaskExit classifies a failed task's exit status like a handler's
+// 500 with that text: PVE reports most refusals of a worker (a missing
+// snapshot, a lock, a storage without snapshots) only there.
+func classifyTaskExit(exitStatus string) error {
+	return classify(http.StatusInternalServerError, exitStatus, nil)
 }
 
 // isLockedText recognises both of PVE's lock failures.

@@ -59,9 +59,9 @@ type Config struct {
 	Faults []Fault
 	// RequestLog receives one JSON line per API request (see RequestRecord).
 	RequestLog io.Writer
-	// Storages are every node's storages (storage.cfg). Default: a stock
-	// install's "local" (dir: templates, ISOs, backups, snippets) and
-	// "local-lvm" (lvmthin: container volumes). A dir storage with
+	// Storages are every node's storages (storage.cfg). Default:
+	// DefaultStorages(), a stock install's "local" (dir: templates, ISOs,
+	// backups, snippets) and "local-lvm" (lvmthin: container volumes). A dir storage with
 	// "rootdir" content holds containers on raw files, which cannot be
 	// snapshotted, as on Proxmox VE.
 	Storages []StorageConfig
@@ -106,7 +106,7 @@ func (c Config) withDefaults() Config {
 		c.CreateLockTimeout = defaultCreateLockTimeout
 	}
 	if len(c.Storages) == 0 {
-		c.Storages = defaultStorages()
+		c.Storages = DefaultStorages()
 	}
 	if c.Backend == nil {
 		c.Backend = backend.NewMemory()

@@ -38,7 +38,7 @@ func snapshotOptions() []Option {
 		WithTemplates(debian12), WithTaskDuration(5 * time.Millisecond),
 		WithTaskDurationFor("vzsnapshot", snapshotTaskDuration), WithTaskDurationFor("vzdelsnapshot", snapshotTaskDuration),
 		WithTaskDurationFor("vzrollback", snapshotTaskDuration), WithTaskDurationFor("vzstart", snapshotTaskDuration),
-		WithStorages(append(defaultStorages(), StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...),
+		WithStorages(append(DefaultStorages(), StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...),
 	}
 }
 

@@ -24,10 +24,11 @@ type StorageConfig struct {
 	Total   int64    // capacity in bytes
 }
 
-// defaultStorages are a stock PVE install's storages: "local" (a directory
+// DefaultStorages are a stock PVE install's storages: "local" (a directory
 // for templates, ISOs, backups and snippets, no container volumes) and
-// "local-lvm" (LVM-thin for container and VM volumes).
-func defaultStorages() []StorageConfig {
+// "local-lvm" (LVM-thin for container and VM volumes). Config.Storages
+// replaces them; append to these to add a storage.
+func DefaultStorages() []StorageConfig {
 	return []StorageConfig{
 		{ID: "local", Type: "dir", Content: []string{"backup", "iso", "snippets", "vztmpl"}, Path: "/var/lib/vz", Total: 100 * pveformat.GiB},
 		{ID: "local-lvm", Type: "lvmthin", Content: []string{"images", "rootdir"}, Total: 200 * pveformat.GiB},

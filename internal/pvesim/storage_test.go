@@ -111,7 +111,7 @@ func TestConfiguredStoragesAreChecked(t *testing.T) {
 		{StorageConfig{ID: "local", Type: "dir", Path: "/var/lib/vz", Total: 1}, `storage "local" is configured twice`},
 		{StorageConfig{ID: "thin", Type: "lvmthin"}, `storage "thin": the capacity (Total) must be positive`},
 	} {
-		_, err := Start(context.Background(), Config{Storages: append(defaultStorages(), tc.storage), DisableSSH: true})
+		_, err := Start(context.Background(), Config{Storages: append(DefaultStorages(), tc.storage), DisableSSH: true})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("storage %+v: error %v, want %q", tc.storage, err, tc.want)
 		}
