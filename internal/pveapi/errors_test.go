@@ -164,7 +164,7 @@ func TestTaskErrorClassification(t *testing.T) {
 	} {
 		err := fmt.Errorf("rolling back: %w", &TaskError{ExitStatus: tc.exit})
 		for _, s := range []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrSnapshotUnsupported} {
-			if got := errors.Is(err, s); got != (s == tc.want) {
+			if got := errors.Is(err, s); got != errors.Is(tc.want, s) {
 				t.Errorf("exit status %q: errors.Is(err, %v) = %v", tc.exit, s, got)
 			}
 		}

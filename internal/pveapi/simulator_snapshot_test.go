@@ -24,7 +24,7 @@ func wantTaskError(e *env, what string, err error, sentinel error, exit string) 
 		e.t.Fatalf("%s: error %v (%T), want a task failing with %q", what, err, err, exit)
 	}
 	for _, s := range []error{pveapi.ErrNotFound, pveapi.ErrAlreadyExists, pveapi.ErrLocked, pveapi.ErrSnapshotUnsupported} {
-		if got := errors.Is(err, s); got != (s == sentinel) {
+		if got := errors.Is(err, s); got != errors.Is(sentinel, s) {
 			e.t.Errorf("%s: errors.Is(err, %v) = %v", what, s, got)
 		}
 	}
@@ -96,7 +96,8 @@ func testSnapshots(e *env) {
 	wantTaskError(e, "rollback to a missing snapshot", err, pveapi.ErrNotFound, "snapshot 'nosuch' does not exist")
 
 	// A start that fails after a good rollback is reported as such.
-	e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzstart", Message: "startup for container '100' failed", Count: 1})
+	_, err = e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzstart", Message: "startup for container '100' failed", Count: 1})
+	mustOK(t, "Faults().Add", err)
 	_, err = c.RollbackSnapshot(ctx, node, vmid, "pre", true)
 	if err == nil || !strings.Contains(err.Error(), `container 100 was rolled back to snapshot "pre", but starting it failed`) {
 		t.Errorf("rollback with a failing start: %v", err)
@@ -120,7 +121,8 @@ func testSnapshots(e *env) {
 	}
 
 	// While a snapshot task runs, the container is locked.
-	e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskSlow, TaskType: "vzsnapshot", Delay: 400 * time.Millisecond, Count: 1})
+	_, err = e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskSlow, TaskType: "vzsnapshot", Delay: 400 * time.Millisecond, Count: 1})
+	mustOK(t, "Faults().Add", err)
 	upid, err := c.CreateSnapshotAsync(ctx, node, vmid, "slow", "")
 	mustOK(t, "CreateSnapshotAsync", err)
 	for deadline := time.Now().Add(5 * time.Second); e.container(vmid).Lock != "snapshot"; time.Sleep(2 * time.Millisecond) {

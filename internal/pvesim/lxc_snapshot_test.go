@@ -107,13 +107,13 @@ func snapPath(vmid int, rest ...string) string {
 }
 
 // snapshot takes a snapshot and requires its task to succeed.
-func (e *snapshotEnv) snapshot(vmid int, name, description string) string {
+func (e *snapshotEnv) snapshot(vmid int, name, description string) {
 	e.t.Helper()
 	p := url.Values{"snapname": {name}}
 	if description != "" {
 		p.Set("description", description)
 	}
-	return e.c.mustTask(http.MethodPost, snapPath(vmid), p)
+	e.c.mustTask(http.MethodPost, snapPath(vmid), p)
 }
 
 // failedTask runs a call whose task must fail with exitstatus.
@@ -392,30 +392,30 @@ func testSnapshotRollback(e *snapshotEnv) {
 
 func testSnapshotDelete(e *snapshotEnv) {
 	t, c := e.t, e.c
-	c.createCT("100", nil)
+	c.createCT("101", nil)
 	for _, name := range []string{"s1", "s2", "s3"} {
-		e.snapshot(100, name, "")
+		e.snapshot(101, name, "")
 	}
-	upid := c.do(http.MethodDelete, snapPath(100, "s2"), nil).ok(t).str(t)
-	e.waitForLock(100, "snapshot-delete")
-	if st := c.waitTask("pve", upid); st["exitstatus"] != "OK" || !strings.Contains(upid, ":vzdelsnapshot:100:") {
+	upid := c.do(http.MethodDelete, snapPath(101, "s2"), nil).ok(t).str(t)
+	e.waitForLock(101, "snapshot-delete")
+	if st := c.waitTask("pve", upid); st["exitstatus"] != "OK" || !strings.Contains(upid, ":vzdelsnapshot:101:") {
 		t.Fatalf("delete %s: %v", upid, st)
 	}
-	entries := e.list(100)
+	entries := e.list(101)
 	if len(entries) != 3 || entries["s2"] != nil || entries["s3"]["parent"] != "s1" || entries["current"]["parent"] != "s3" {
 		t.Errorf("after deleting s2: %v", entries)
 	}
-	c.mustTask(http.MethodDelete, snapPath(100, "s3"), url.Values{"force": {"1"}})
-	c.mustTask(http.MethodDelete, snapPath(100, "s1"), nil)
-	ct, _ := e.sim.Container(100)
-	if entries := e.list(100); len(entries) != 1 || entries["current"]["parent"] != nil || strings.Contains(ct.ConfigText, "[") || ct.Lock != "" {
+	c.mustTask(http.MethodDelete, snapPath(101, "s3"), url.Values{"force": {"1"}})
+	c.mustTask(http.MethodDelete, snapPath(101, "s1"), nil)
+	ct, _ := e.sim.Container(101)
+	if entries := e.list(101); len(entries) != 1 || entries["current"]["parent"] != nil || strings.Contains(ct.ConfigText, "[") || ct.Lock != "" {
 		t.Errorf("after deleting every snapshot: %v\n%s", entries, ct.ConfigText)
 	}
-	if m := e.sim.Memory(); m != nil && len(m.Snapshots(100)) != 0 {
-		t.Errorf("memory backend still holds %v", m.Snapshots(100))
+	if m := e.sim.Memory(); m != nil && len(m.Snapshots(101)) != 0 {
+		t.Errorf("memory backend still holds %v", m.Snapshots(101))
 	}
 	if e.lxc != nil {
-		if entries, err := os.ReadDir(filepath.Join(e.lxc.LXCPath(), "100", "snapshots")); err != nil || len(entries) != 0 {
+		if entries, err := os.ReadDir(filepath.Join(e.lxc.LXCPath(), "101", "snapshots")); err != nil || len(entries) != 0 {
 			t.Errorf("snapshot copies left: %v, %v", entries, err)
 		}
 	}
@@ -503,14 +503,18 @@ func (e *snapshotEnv) waitForTemplate(vmid int) {
 func testSnapshotTaskFailure(e *snapshotEnv) {
 	t, c := e.t, e.c
 	c.createCT("100", nil)
-	e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzsnapshot", Message: "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space", Count: 1})
+	if _, err := e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzsnapshot", Message: "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
 	e.failedTask(http.MethodPost, snapPath(100), url.Values{"snapname": {"s1"}}, "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space")
 	ct, _ := e.sim.Container(100)
 	if ct.Lock != "" || strings.Contains(ct.ConfigText, "[s1]") || ct.Config["parent"] != "" {
 		t.Errorf("after a failed snapshot: lock %q\n%s", ct.Lock, ct.ConfigText)
 	}
 	e.snapshot(100, "s1", "")
-	e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzrollback", Message: "interrupted", Count: 1})
+	if _, err := e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzrollback", Message: "interrupted", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
 	e.failedTask(http.MethodPost, snapPath(100, "s1", "rollback"), url.Values{}, "interrupted")
 	if ct, _ := e.sim.Container(100); ct.Lock != "" {
 		t.Errorf("lock after a failed rollback task: %q", ct.Lock)
