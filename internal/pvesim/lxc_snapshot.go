@@ -128,6 +128,7 @@ func (s *Server) releaseLock(ctx context.Context, node string, vmid int, lock st
 
 // handleSnapshotList is GET .../snapshot: every snapshot, then the
 // "current" pseudo entry with the config's digest, running state and parent.
+// PVE lists the snapshots in hash order; here they come oldest first.
 func (s *Server) handleSnapshotList(q *request) (any, error) {
 	st, err := s.loadCT(q.node(), q.vmid())
 	if err != nil {
