@@ -13,13 +13,15 @@
 //   - client.go: Client and Do, the one request core (credentials, request
 //     cap, retries, envelope, errors).
 //   - retry.go: the whole retry policy (what is retried, backoff).
-//   - errors.go: *APIError and the ErrNotFound/ErrAlreadyExists/ErrLocked
-//     classification of PVE's texts.
+//   - errors.go: *APIError and the ErrNotFound/ErrAlreadyExists/ErrLocked/
+//     ErrSnapshotUnsupported classification of PVE's texts (also applied
+//     to a failed task's exit status).
 //   - params.go, loosejson.go: form/query encoding (Params) and PVE's
 //     loosely typed JSON.
 //   - tasks.go: task status, logs and WaitTask.
-//   - cluster.go, lxc.go, lxcconfig.go, storage.go, vmid.go: typed endpoints,
-//     the container config wrapper and collision-free VMID allocation.
+//   - cluster.go, lxc.go, lxcconfig.go, snapshot.go, storage.go, vmid.go:
+//     typed endpoints, the container config wrapper, container snapshots
+//     and collision-free VMID allocation.
 //
 // Behaviour follows real PVE (pve-http-server, pve-container), not a fake: a
 // body is never sent with GET or DELETE, booleans are 0/1, CSRF tokens go

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
 )
 
 // Sentinels for the outcomes callers branch on. They match a wrapped
-// *APIError through errors.Is, so callers never compare message texts.
+// *APIError or *TaskError (a task's exit status is classified the same way)
+// through errors.Is, so callers never compare message texts.
 var (
 	// ErrNotFound: the object does not exist (HTTP 404, or PVE's 500/400
 	// texts such as "Configuration file 'nodes/pve/lxc/100.conf' does not
@@ -29,6 +31,10 @@ var (
 	ErrNotRunning = errors.New("not running")
 	// ErrAlreadyRunning: starting a running guest ("CT 100 already running").
 	ErrAlreadyRunning = errors.New("already running")
+	// ErrSnapshotUnsupported: a container's volumes cannot be snapshotted
+	// ("snapshot feature is not available"): raw files on a directory
+	// storage, bind or device mount points, storages without snapshots.
+	ErrSnapshotUnsupported = errors.New("snapshots not supported by the container's storage")
 )
 
 // APIError is an HTTP error answer from the PVE API, classified once here.
@@ -164,12 +170,17 @@ func classify(status int, message string, paramErrors map[string]string) error {
 	for _, t := range texts {
 		lower := strings.ToLower(t)
 		switch {
-		case strings.Contains(lower, "already exists"):
+		case strings.Contains(lower, "already exists"), snapshotNameUsedRE.MatchString(t):
 			return ErrAlreadyExists
 		case strings.Contains(lower, "already running"):
 			return ErrAlreadyRunning
 		case strings.Contains(lower, "not running"):
 			return ErrNotRunning
+		}
+	}
+	for _, t := range texts {
+		if strings.Contains(t, "snapshot feature is not available") {
+			return ErrSnapshotUnsupported
 		}
 	}
 	for _, t := range texts {
@@ -179,6 +190,16 @@ func classify(status int, message string, paramErrors map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// snapshotNameUsedRE is snapshot_create's refusal of a taken name.
+var snapshotNameUsedRE = regexp.MustCompile(`snapshot name '[^']*' already used`)
+
+// classifyTaskExit classifies a failed task's exit status like a handler's
+// 500 with that text: PVE reports most refusals of a worker (a missing
+// snapshot, a lock, a storage without snapshots) only there.
+func classifyTaskExit(exitStatus string) error {
+	return classify(http.StatusInternalServerError, exitStatus, nil)
 }
 
 // isLockedText recognises both of PVE's lock failures.

@@ -117,8 +117,16 @@ func TestErrorClassification(t *testing.T) {
 			wantMsg:    "Parameter verification failed.",
 			wantErrors: map[string]string{"template": "no such template"}, want: ErrNotFound,
 		},
+		{
+			name: "snapshot name taken", status: 500, reason: "snapshot name 'pre' already used",
+			body: `{"data":null,"message":"snapshot name 'pre' already used\n"}`, wantMsg: "snapshot name 'pre' already used", want: ErrAlreadyExists,
+		},
+		{
+			name: "storage without snapshots", status: 500, reason: "snapshot feature is not available",
+			body: `{"data":null,"message":"snapshot feature is not available\n"}`, wantMsg: "snapshot feature is not available", want: ErrSnapshotUnsupported,
+		},
 	}
-	sentinels := []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrNotRunning, ErrAlreadyRunning}
+	sentinels := []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrNotRunning, ErrAlreadyRunning, ErrSnapshotUnsupported}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAPIError(http.MethodGet, "/x", tc.status, tc.reason, []byte(tc.body))
@@ -145,5 +153,30 @@ func TestAPIErrorText(t *testing.T) {
 	want := "POST /nodes/pve/lxc: HTTP 400: Parameter verification failed. (net0: invalid format - missing key in comma-separated list property; vmid: invalid format - value does not look like a valid VM ID)"
 	if e.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", e.Error(), want)
+	}
+}
+
+// TestTaskErrorClassification: a worker's refusals reach the client only as
+// the task's exit status, and match the same sentinels.
+func TestTaskErrorClassification(t *testing.T) {
+	for _, tc := range []struct {
+		exit string
+		want error
+	}{
+		{"snapshot feature is not available", ErrSnapshotUnsupported},
+		{"snapshot name 'pre' already used", ErrAlreadyExists},
+		{"snapshot 'pre' does not exist", ErrNotFound},
+		{"Configuration file 'nodes/pve/lxc/100.conf' does not exist", ErrNotFound},
+		{"CT is locked (snapshot)", ErrLocked},
+		{"can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout", ErrLocked},
+		{"unable to rollback vm 100: vm is running", nil},
+		{"OK", nil},
+	} {
+		err := fmt.Errorf("rolling back: %w", &TaskError{ExitStatus: tc.exit})
+		for _, s := range []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrSnapshotUnsupported} {
+			if got := errors.Is(err, s); got != errors.Is(tc.want, s) {
+				t.Errorf("exit status %q: errors.Is(err, %v) = %v", tc.exit, s, got)
+			}
+		}
 	}
 }

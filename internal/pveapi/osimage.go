@@ -175,9 +175,10 @@ type TaskSummary struct {
 	EndTime   int64  `json:"endtime"`
 }
 
-// ListTasks lists the finished tasks of a node for one guest and task type.
+// ListTasks lists the newest 50 tasks of a node for one guest and task type
+// (all of them when typ is ""), running ones included, newest first.
 func (c *Client) ListTasks(ctx context.Context, node string, vmid int, typ string) ([]TaskSummary, error) {
-	p := NewParams().SetInt("vmid", int64(vmid)).SetInt("limit", 50)
+	p := NewParams().SetInt("vmid", int64(vmid)).SetInt("limit", 50).Set("source", "all")
 	if typ != "" {
 		p.Set("typefilter", typ)
 	}

@@ -199,6 +199,7 @@ var contractCases = []struct {
 	{name: "lifecycle, pending and interfaces", opts: []pvesim.Option{withDebian}, run: testLifecycle},
 	{name: "resize", opts: []pvesim.Option{withDebian}, run: testResize},
 	{name: "template and clones", opts: []pvesim.Option{withDebian}, run: testTemplateAndClones},
+	{name: "snapshots", opts: []pvesim.Option{withDebian, withDirStorage}, run: testSnapshots},
 	{name: "storage", opts: []pvesim.Option{withDebian}, run: testStorage},
 	{name: "OS image download", run: testOSImageDownload},
 	{name: "OS image lookup", opts: []pvesim.Option{pvesim.WithTemplates(

@@ -78,6 +78,14 @@ type TaskError struct {
 	LogTail []string
 }
 
+// Is makes errors.Is(err, ErrNotFound) (and the other sentinels) work on
+// the exit status, e.g. "snapshot 's1' does not exist" or "snapshot feature
+// is not available".
+func (e *TaskError) Is(target error) bool {
+	kind := classifyTaskExit(e.ExitStatus)
+	return kind != nil && kind == target
+}
+
 func (e *TaskError) Error() string {
 	msg := "task " + e.UPID.Type
 	if e.UPID.ID != "" {

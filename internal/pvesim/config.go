@@ -59,6 +59,12 @@ type Config struct {
 	Faults []Fault
 	// RequestLog receives one JSON line per API request (see RequestRecord).
 	RequestLog io.Writer
+	// Storages are every node's storages (storage.cfg). Default:
+	// DefaultStorages(), a stock install's "local" (dir: templates, ISOs,
+	// backups, snippets) and "local-lvm" (lvmthin: container volumes). A dir storage with
+	// "rootdir" content holds containers on raw files, which cannot be
+	// snapshotted, as on Proxmox VE.
+	Storages []StorageConfig
 	// Templates are appliance files (from the aplinfo index, e.g.
 	// "debian-12-standard_12.7-1_amd64.tar.zst", or another version of an
 	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst")
@@ -98,6 +104,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CreateLockTimeout == 0 {
 		c.CreateLockTimeout = defaultCreateLockTimeout
+	}
+	if len(c.Storages) == 0 {
+		c.Storages = DefaultStorages()
 	}
 	if c.Backend == nil {
 		c.Backend = backend.NewMemory()

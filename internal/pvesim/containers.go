@@ -411,6 +411,14 @@ func (s *Server) restoreBackend(ctx context.Context) {
 			s.logf("pvesim: restoring CT %d in the %s backend: %v", st.VMID, s.backend.Name(), err)
 			continue
 		}
+		// Only the config survives a restart: a backend that re-created the
+		// container (the memory backend, which keeps no filesystem) gets
+		// its snapshots registered again from the config's sections.
+		for _, name := range sortedKeys(st.Config.Snapshots) {
+			if err := s.backend.Snapshot(ctx, st.VMID, name); err != nil {
+				s.logf("pvesim: restoring snapshot %q of CT %d: %v", name, st.VMID, err)
+			}
+		}
 		if st.Running {
 			if err := s.backend.Start(ctx, st.VMID); err != nil {
 				s.logf("pvesim: restarting CT %d: %v", st.VMID, err)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1" //nolint:gosec // PVE's config digest is SHA-1; it detects concurrent edits, it protects nothing.
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -19,7 +20,7 @@ var schema = pveschema.Default()
 
 // ctConfig is one container's config file, /etc/pve/nodes/<node>/lxc/<vmid>.conf,
 // as pve-container parses it: the current values, the [pve:pending]
-// section, and the keys pending deletion. The file text is the source of
+// section, the keys pending deletion and the snapshot sections. The file text is the source of
 // truth; a ctConfig is always the parse of a text written by text(), so
 // what the API returns matches what a real server reads back from disk
 // (descriptions get a "\n" per line, booleans and integers are normalised).
@@ -27,10 +28,14 @@ type ctConfig struct {
 	Values        map[string]string
 	Pending       map[string]string
 	PendingDelete []string
+	// Snapshots are the "[name]" sections: the config values the snapshot
+	// kept, plus its snaptime, parent, description and, while a task works
+	// on it, snapstate.
+	Snapshots map[string]map[string]string
 }
 
 func newCTConfig() *ctConfig {
-	return &ctConfig{Values: map[string]string{}, Pending: map[string]string{}}
+	return &ctConfig{Values: map[string]string{}, Pending: map[string]string{}, Snapshots: map[string]map[string]string{}}
 }
 
 func (c *ctConfig) clone() *ctConfig {
@@ -42,6 +47,9 @@ func (c *ctConfig) clone() *ctConfig {
 		n.Pending[k] = v
 	}
 	n.PendingDelete = append([]string(nil), c.PendingDelete...)
+	for name, snap := range c.Snapshots {
+		n.Snapshots[name] = maps.Clone(snap)
+	}
 	return n
 }
 
@@ -50,7 +58,8 @@ func (c *ctConfig) lock() string { return c.Values["lock"] }
 
 // text prints the config like write_pct_config: description as "#" lines
 // (encode_text), then "key: value" lines sorted by key, then the pending
-// section the same way with its "delete:" line.
+// section the same way with its "delete:" line, then one "[name]" section
+// per snapshot, sorted by name.
 func (c *ctConfig) text() string {
 	var b strings.Builder
 	writeSection(&b, c.Values)
@@ -64,6 +73,10 @@ func (c *ctConfig) text() string {
 			pending["delete"] = strings.Join(c.PendingDelete, ",")
 		}
 		writeSection(&b, pending)
+	}
+	for _, name := range sortedKeys(c.Snapshots) {
+		b.WriteString("\n[" + name + "]\n")
+		writeSection(&b, c.Snapshots[name])
 	}
 	return b.String()
 }
@@ -143,8 +156,9 @@ var (
 )
 
 // parseCTConfig is parse_pct_config: blank lines skipped, "#" lines
-// collected as the description (decoded, "\n" appended to each), "key:
-// value" lines normalised by check_type. Snapshot sections are not kept.
+// collected as the description of the section they are in (decoded, "\n"
+// appended to each), "key: value" lines normalised by check_type, "[name]"
+// sections kept as snapshots.
 func parseCTConfig(text string) (*ctConfig, error) {
 	c := newCTConfig()
 	section := c.Values
@@ -156,26 +170,23 @@ func parseCTConfig(text string) (*ctConfig, error) {
 		}
 		descr.Reset()
 	}
-	skip := false
 	for _, line := range perlSplitLines(text) {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		if pendingRE.MatchString(line) {
 			flushDescr()
-			section, inPending, skip = c.Pending, true, false
+			section, inPending = c.Pending, true
 			continue
 		}
-		if sectionRE.MatchString(line) {
+		if m := sectionRE.FindStringSubmatch(line); m != nil {
 			flushDescr()
-			section, inPending, skip = map[string]string{}, false, true // snapshots: not simulated
+			section, inPending = map[string]string{}, false
+			c.Snapshots[m[1]] = section
 			continue
 		}
 		if strings.HasPrefix(line, "#") {
 			descr.WriteString(decodeText(line[1:]) + "\n")
-			continue
-		}
-		if skip {
 			continue
 		}
 		if inPending && strings.HasPrefix(line, "delete:") {
@@ -212,6 +223,9 @@ func normaliseConfigValue(key, value string) string {
 func configKeyType(key string) string {
 	if p, ok := schema.ConfigKey(key); ok {
 		return p.Type
+	}
+	if key == "snaptime" { // in pve-container's config schema, not in the config PUT's
+		return "integer"
 	}
 	return ""
 }

@@ -57,3 +57,30 @@ func TestParseNormalisesLikeCheckType(t *testing.T) {
 		t.Errorf("cpulimit JSON = %#v", v)
 	}
 }
+
+func TestSnapshotSectionsRoundTrip(t *testing.T) {
+	text := "#current\nmemory: 1024\nparent: s2\n\n[pve:pending]\nswap: 0\n\n[s1]\n#first: one\nmemory: 512\nsnaptime: 0100\n\n[s2]\nmemory: 768\nparent: s1\nsnaptime: 200\n"
+	c, err := parseCTConfig(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{
+		"s1": {"description": "first: one\n", "memory": "512", "snaptime": "100"},
+		"s2": {"memory": "768", "parent": "s1", "snaptime": "200"},
+	}
+	if !reflect.DeepEqual(c.Snapshots, want) || c.Values["parent"] != "s2" || c.Values["description"] != "current\n" || c.Pending["swap"] != "0" {
+		t.Fatalf("parsed %+v", c)
+	}
+	again := c.text()
+	if again != "#current\nmemory: 1024\nparent: s2\n\n[pve:pending]\nswap: 0\n\n[s1]\n#first%3A one\nmemory: 512\nsnaptime: 100\n\n[s2]\nmemory: 768\nparent: s1\nsnaptime: 200\n" {
+		t.Errorf("printed back:\n%s", again)
+	}
+	cl := c.clone()
+	cl.Snapshots["s1"]["memory"] = "1"
+	if c.Snapshots["s1"]["memory"] != "512" {
+		t.Error("clone shares the snapshot sections")
+	}
+	if v := jsonValue("snaptime", "100"); v != int64(100) {
+		t.Errorf("snaptime JSON = %#v", v)
+	}
+}

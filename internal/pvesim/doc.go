@@ -78,8 +78,16 @@
 // /cluster/{nextid,resources,tasks,status}, /storage, /nodes,
 // /nodes/{node}[/status], aplinfo GET/POST, lxc list/create, lxc/{vmid}
 // GET/DELETE, config GET/PUT, pending, status/{current,start,stop,shutdown,
-// reboot}, resize, clone, template, interfaces, snapshot list, storage
-// list/status/content/volume delete, tasks list/status/log/stop. The
+// reboot}, resize, clone, template, interfaces, snapshot (list, create,
+// delete, rollback with start, index, config GET/PUT, and GET config's
+// snapshot parameter), storage list/status/content/volume delete, tasks
+// list/status/log/stop. Snapshots are "[name]" sections of the config file
+// with snaptime, parent and description, and a "parent" key in the current
+// config; the vzsnapshot, vzdelsnapshot and vzrollback tasks hold the locks
+// snapshot, snapshot-delete and rollback; only LVM-thin volumes snapshot
+// (a dir storage's raw volumes and bind mounts refuse with "snapshot feature
+// is not available"); the backend captures and restores the filesystem
+// (the lxc backend copies the container's writable layer). The
 // permission model: root@pam and its token hold every privilege except
 // pve-container's root@pam-only changes, which token ids never satisfy.
 // Containers run on a backend.Backend (the memory backend by default).

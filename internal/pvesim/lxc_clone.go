@@ -24,7 +24,10 @@ func (s *Server) handleClone(q *request) (any, error) {
 		return nil, ctLockedErr(l)
 	}
 	if q.has("snapname") {
-		return nil, errf("snapshot '%s' does not exist", q.str("snapname"))
+		if _, ok := st.Config.Snapshots[q.str("snapname")]; !ok {
+			return nil, errf("snapshot '%s' does not exist", q.str("snapname"))
+		}
+		return nil, errf("pvesim: cloning from snapshot '%s' is not simulated; clone the container's current state instead", q.str("snapname"))
 	}
 	if target := q.str("target"); target != "" && target != node {
 		return nil, errf("Can't clone to node '%s' - CT uses local storage", target)
@@ -95,7 +98,7 @@ func (s *Server) cloneWorker(ctx context.Context, t *task, o cloneOptions) error
 	}
 	conf := map[string]string{}
 	for k, v := range st.Config.Values {
-		if k == "lock" || k == "template" || unusedKeyRE.MatchString(k) {
+		if k == "lock" || k == "template" || k == "parent" || k == "snaptime" || k == "snapstate" || unusedKeyRE.MatchString(k) {
 			continue
 		}
 		conf[k] = v
@@ -225,14 +228,17 @@ func (s *Server) handleTemplate(q *request) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if l := st.Config.lock(); l != "" {
+		return nil, ctLockedErr(l)
+	}
+	if len(st.Config.Snapshots) > 0 {
+		return nil, errf("unable to create template, because CT contains snapshots")
+	}
 	if st.Config.Values["template"] == "1" {
 		return nil, errf("you can't convert a template to a template")
 	}
 	if st.Running {
 		return nil, errf("you can't convert a CT to template if the CT is running")
-	}
-	if l := st.Config.lock(); l != "" {
-		return nil, ctLockedErr(l)
 	}
 	s.startTask(node, "vztemplate", strconv.Itoa(vmid), q.who, vmid, q.lockFail, func(ctx context.Context, t *task) error {
 		return s.templateWorker(ctx, t, node, vmid)
@@ -295,13 +301,4 @@ func (s *Server) renameToBase(node, volid string) (string, error) {
 	nv.VolID = newID
 	s.volumes[volumeKey(node, newID)] = &nv
 	return newID, nil
-}
-
-// handleSnapshotList is GET .../snapshot: the simulator keeps no
-// snapshots, so only PVE's "current" pseudo entry is listed.
-func (s *Server) handleSnapshotList(q *request) (any, error) {
-	if _, err := s.loadCT(q.node(), q.vmid()); err != nil {
-		return nil, err
-	}
-	return []map[string]any{{"name": "current", "description": "You are here!"}}, nil
 }

@@ -29,8 +29,12 @@ func (s *Server) handleConfigGet(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.has("snapshot") {
-		return nil, errf("snapshot '%s' does not exist", q.str("snapshot"))
+	if q.has("snapshot") { // load_snapshot_config: the section, with the file's digest
+		snap, ok := st.Config.Snapshots[q.str("snapshot")]
+		if !ok {
+			return nil, errf("snapshot '%s' does not exist", q.str("snapshot"))
+		}
+		return configJSON(snap, st.Digest), nil
 	}
 	values := st.Config.merged()
 	if q.params.Bool("current") {
@@ -295,7 +299,7 @@ func (s *Server) applyPending(node string, vmid int, cfg *ctConfig, selection ma
 				}
 			}
 		case unusedKeyRE.MatchString(opt):
-			if vol := unusedVolume(cfg.Values[opt]); vol != "" && !volumeInUse(cfg, vol, opt) {
+			if vol := unusedVolume(cfg.Values[opt]); vol != "" && !volumeInUse(cfg, vol, opt) && !volumeInSnapshots(cfg, vol) {
 				if err := s.freeVolume(node, vol); err != nil {
 					errs[opt] = fmt.Sprintf("unable to apply pending change %s : %v", opt, err)
 					continue
@@ -346,7 +350,7 @@ func (s *Server) hotplugPending(node string, vmid int, cfg *ctConfig, selection 
 		switch {
 		case fastplugKeys[opt], opt == "swap", opt == "cpulimit", opt == "cpuunits", netKeyRE.MatchString(opt):
 		case unusedKeyRE.MatchString(opt):
-			if vol := unusedVolume(cfg.Values[opt]); vol != "" && !volumeInUse(cfg, vol, opt) {
+			if vol := unusedVolume(cfg.Values[opt]); vol != "" && !volumeInUse(cfg, vol, opt) && !volumeInSnapshots(cfg, vol) {
 				if err := s.freeVolume(node, vol); err != nil {
 					errs[opt] = fmt.Sprintf("unable to hotplug %s: %v", opt, err)
 					continue
@@ -449,6 +453,17 @@ func volumeInUse(cfg *ctConfig, vol, except string) bool {
 			if ps, err := parseMountPoint(k, v); err == nil && ps.Value("volume") == vol {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// volumeInSnapshots reports whether a snapshot still references vol: PVE
+// then drops an unusedN entry without freeing the volume.
+func volumeInSnapshots(cfg *ctConfig, vol string) bool {
+	for _, snap := range cfg.Snapshots {
+		if containsString(snapshotVolumes(snap), vol) {
+			return true
 		}
 	}
 	return false

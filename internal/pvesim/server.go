@@ -111,10 +111,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("node name %q: must be letters, digits and inner dashes", n)
 		}
 	}
+	if err := validateStorages(cfg.Storages); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, now: cfg.Now, reqlog: &requestLog{sink: cfg.RequestLog},
 		locks: newConfigLocks(), backendLocks: newConfigLocks(), backend: cfg.Backend,
-		storages: defaultStorages(), containers: map[int]*container{}, volumes: map[string]*volume{},
+		storages: cfg.Storages, containers: map[int]*container{}, volumes: map[string]*volume{},
 		tasks: map[string]*task{}, bootTime: cfg.Now().Add(-time.Hour), nextPID: 0x1000,
 		writeState: writeFileAtomic,
 	}

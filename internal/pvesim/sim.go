@@ -75,6 +75,11 @@ func WithTemplates(names ...string) Option {
 	return func(c *Config) { c.Templates = append(c.Templates, names...) }
 }
 
+// WithStorages replaces the default storages ("local" and "local-lvm").
+func WithStorages(storages ...StorageConfig) Option {
+	return func(c *Config) { c.Storages = append(c.Storages, storages...) }
+}
+
 // WithoutSSH starts no SSH nodes.
 func WithoutSSH() Option { return func(c *Config) { c.DisableSSH = true } }
 

@@ -18,20 +18,46 @@ import (
 // StorageConfig is one storage of every node, like an entry of storage.cfg.
 type StorageConfig struct {
 	ID      string
-	Type    string   // "dir" or "lvmthin"
+	Type    string   // "dir" or "lvmthin" (the types the simulator allocates volumes on)
 	Content []string // content types, sorted: "vztmpl", "rootdir", …
 	Path    string   // dir storages: the directory on the node
 	Total   int64    // capacity in bytes
 }
 
-// defaultStorages are a stock PVE install's storages: "local" (a directory
+// DefaultStorages are a stock PVE install's storages: "local" (a directory
 // for templates, ISOs, backups and snippets, no container volumes) and
-// "local-lvm" (LVM-thin for container and VM volumes).
-func defaultStorages() []StorageConfig {
+// "local-lvm" (LVM-thin for container and VM volumes). Config.Storages
+// replaces them; append to these to add a storage.
+func DefaultStorages() []StorageConfig {
 	return []StorageConfig{
 		{ID: "local", Type: "dir", Content: []string{"backup", "iso", "snippets", "vztmpl"}, Path: "/var/lib/vz", Total: 100 * pveformat.GiB},
 		{ID: "local-lvm", Type: "lvmthin", Content: []string{"images", "rootdir"}, Total: 200 * pveformat.GiB},
 	}
+}
+
+// storageIDRE is PVE's pve-storage-id.
+var storageIDRE = regexp.MustCompile(`^(?i:[a-z][a-z0-9\-_.]*[a-z0-9])$`)
+
+// validateStorages checks Config.Storages: unique valid ids, types the
+// simulator can allocate on, a path for dir storages.
+func validateStorages(storages []StorageConfig) error {
+	seen := map[string]bool{}
+	for _, sc := range storages {
+		switch {
+		case !storageIDRE.MatchString(sc.ID):
+			return fmt.Errorf("storage %q: an id is a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit", sc.ID)
+		case seen[sc.ID]:
+			return fmt.Errorf("storage %q is configured twice", sc.ID)
+		case sc.Type != "dir" && sc.Type != "lvmthin":
+			return fmt.Errorf("storage %q: type %q is not simulated; use dir or lvmthin", sc.ID, sc.Type)
+		case sc.Type == "dir" && !filepath.IsAbs(sc.Path):
+			return fmt.Errorf("storage %q: a dir storage needs an absolute path", sc.ID)
+		case sc.Total <= 0:
+			return fmt.Errorf("storage %q: the capacity (Total) must be positive", sc.ID)
+		}
+		seen[sc.ID] = true
+	}
+	return nil
 }
 
 func (sc StorageConfig) has(content string) bool { return slices.Contains(sc.Content, content) }

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -97,4 +98,22 @@ func TestAplinfoDownloadCreatesTemplateVolume(t *testing.T) {
 		t.Errorf("template file still there: %v", err)
 	}
 	c.do(http.MethodDelete, "/nodes/pve/storage/local/content/"+url.PathEscape(debianVol), nil).wantErr(t, 500, "volume '"+debianVol+"' does not exist")
+}
+
+func TestConfiguredStoragesAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		storage StorageConfig
+		want    string
+	}{
+		{StorageConfig{ID: "z", Type: "dir", Path: "/x", Total: 1}, `storage "z": an id is a letter`},
+		{StorageConfig{ID: "tank", Type: "zfspool", Total: 1}, `storage "tank": type "zfspool" is not simulated; use dir or lvmthin`},
+		{StorageConfig{ID: "data", Type: "dir", Path: "relative", Total: 1}, `storage "data": a dir storage needs an absolute path`},
+		{StorageConfig{ID: "local", Type: "dir", Path: "/var/lib/vz", Total: 1}, `storage "local" is configured twice`},
+		{StorageConfig{ID: "thin", Type: "lvmthin"}, `storage "thin": the capacity (Total) must be positive`},
+	} {
+		_, err := Start(context.Background(), Config{Storages: append(DefaultStorages(), tc.storage), DisableSSH: true})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("storage %+v: error %v, want %q", tc.storage, err, tc.want)
+		}
+	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Backend materialises simulated containers. Lifecycle calls (Create,
-// Update, Start, Stop, Destroy, Clone) for one VMID are serialised by the
+// Update, Start, Stop, Destroy, Clone, Snapshot, Rollback, DeleteSnapshot)
+// for one VMID are serialised by the
 // API layer; Exec and Interfaces may run concurrently with anything (a
 // provisioning script runs for minutes while the API is polled), and calls
 // for different VMIDs may run concurrently. Methods must honour ctx.
@@ -46,6 +47,22 @@ type Backend interface {
 
 	// Clone creates dst's root filesystem as a copy of src's.
 	Clone(ctx context.Context, src int, dst ContainerSpec, log func(string)) error
+
+	// Snapshot captures the container's filesystem under name so that
+	// Rollback can bring it back (Proxmox VE's volume snapshots). A running
+	// container keeps running; it is frozen while its filesystem is
+	// captured, so the capture is consistent. A name already captured is an
+	// error.
+	Snapshot(ctx context.Context, vmid int, name string) error
+
+	// Rollback replaces the stopped container's filesystem with the one
+	// captured under name; the snapshot stays. An unknown name or a running
+	// container is an error.
+	Rollback(ctx context.Context, vmid int, name string) error
+
+	// DeleteSnapshot discards what Snapshot captured under name. An unknown
+	// name is not an error, so a failed snapshot can always be cleaned up.
+	DeleteSnapshot(ctx context.Context, vmid int, name string) error
 
 	// Exec runs argv inside a running container as root, wiring stdin,
 	// stdout and stderr through, and returns the command's own exit status.

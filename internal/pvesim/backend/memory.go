@@ -33,6 +33,9 @@ type memContainer struct {
 	spec    ContainerSpec
 	running bool
 	leases  map[int]int // netN index → host number of its DHCP lease
+	// snapshots are the specs the container had when each snapshot was
+	// taken: the memory backend's stand-in for a captured filesystem.
+	snapshots map[string]ContainerSpec
 }
 
 // NewMemory returns an empty memory backend.

@@ -70,3 +70,56 @@ func BenchmarkCreateStartDestroy(b *testing.B) {
 		}
 	}
 }
+
+// provisionedContainer starts a container whose writable layer looks like
+// one after provisioning: a copied library tree (thousands of files) and a
+// 100 MB file.
+func provisionedContainer(b *testing.B, be *Backend, image string, vmid int) {
+	b.Helper()
+	ctx := context.Background()
+	if err := be.Create(ctx, testSpec(vmid, image, "dhcp", true), func(string) {}); err != nil {
+		b.Fatal(err)
+	}
+	if err := be.Start(ctx, vmid); err != nil {
+		b.Fatal(err)
+	}
+	script := "cp -a /usr/lib/x86_64-linux-gnu /opt/libcopy && head -c 100000000 /dev/urandom > /opt/big && sync"
+	if code, err := be.Exec(ctx, vmid, []string{"/bin/sh", "-c", script}, nil, nil, nil); err != nil || code != 0 {
+		b.Fatalf("provisioning: exit %d, %v", code, err)
+	}
+}
+
+// BenchmarkSnapshotRunning measures a snapshot of a running, provisioned
+// container (freeze, copy of the writable layer, thaw) and its deletion.
+func BenchmarkSnapshotRunning(b *testing.B) {
+	be, image := benchBackend(b)
+	ctx := context.Background()
+	provisionedContainer(b, be, image, 801)
+	for b.Loop() {
+		if err := be.Snapshot(ctx, 801, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		if err := be.DeleteSnapshot(ctx, 801, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRollback measures the rollback of a stopped, provisioned
+// container to a snapshot (a copy of the snapshot replaces the layer).
+func BenchmarkRollback(b *testing.B) {
+	be, image := benchBackend(b)
+	ctx := context.Background()
+	provisionedContainer(b, be, image, 802)
+	if err := be.Snapshot(ctx, 802, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	if err := be.Stop(ctx, 802, true); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := be.Rollback(ctx, 802, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

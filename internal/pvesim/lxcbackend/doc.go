@@ -19,7 +19,9 @@
 // honoured, the other feature flags are accepted and ignored; the rootfs
 // size is not enforced; ip=dhcp gets a static address from the bridge's
 // subnet, since there is no DHCP server; every netN sits on the backend's
-// bridge whatever bridge it names.
+// bridge whatever bridge it names. A snapshot is a copy of the container's
+// writable layer, taken while the container is frozen; a rollback puts a
+// copy of it back (snapshot.go says what was measured).
 //
 // Everything the backend creates on the host is recorded before it is made,
 // so Close, or CleanupStale after a crash, can take it all down again; host
