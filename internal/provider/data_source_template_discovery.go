@@ -46,7 +46,9 @@ func (d *templateDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sch
 		Attributes: map[string]schema.Attribute{
 			"path": schema.StringAttribute{
 				MarkdownDescription: "Directory holding the template directories. A relative path is resolved " +
-					"against the directory Terraform runs in, so `\"${path.module}/templates\"` works as expected.",
+					"against the directory Terraform runs in, so `\"${path.module}/templates\"` works as expected. " +
+					"Each spec's `source` is this path joined with the template's name: keep it relative, so the " +
+					"same configuration checked out elsewhere (another CI runner) plans no change.",
 				Required: true,
 			},
 			"names": schema.SetAttribute{
@@ -117,7 +119,9 @@ func (d *templateDiscoveryDataSource) Read(ctx context.Context, req datasource.R
 				detail+"\n\nFix the files named above, or set skip_invalid = true to leave invalid templates out.")
 			continue
 		}
-		specs[tpl.Name] = newSpecModel(tpl.Spec)
+		spec := tpl.Spec
+		spec.Source = filepath.Join(data.Path.ValueString(), tpl.Name) // as configured: relative stays relative
+		specs[tpl.Name] = newSpecModel(spec)
 	}
 	if resp.Diagnostics.HasError() {
 		return

@@ -12,9 +12,10 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*containerResource)(nil)
-	_ resource.ResourceWithImportState = (*containerResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*containerResource)(nil)
+	_ resource.ResourceWithConfigure    = (*containerResource)(nil)
+	_ resource.ResourceWithImportState  = (*containerResource)(nil)
+	_ resource.ResourceWithModifyPlan   = (*containerResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*containerResource)(nil)
 )
 
 // NewContainerResource is the constructor of pve_lxc_container.
@@ -37,6 +38,11 @@ func (r *containerResource) Configure(_ context.Context, req resource.ConfigureR
 	r.data = configureAPIResource(req.ProviderData, "pve_lxc_container", &resp.Diagnostics)
 }
 
+// UpgradeState upgrades state of the spec shape before compact templates.
+func (r *containerResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	return upgradeSpecState("", "template")
+}
+
 func (r *containerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan containerResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -50,6 +56,9 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 	ctx = tflog.SetField(r.data.logContext(ctx), "node", plan.Node.ValueString())
 
 	c := &creation{r: r, plan: &plan, state: &resp.State, diags: &resp.Diagnostics}
+	if !c.loadTemplate(ctx) {
+		return
+	}
 	params := c.resolveImage(ctx, createPassword(ctx, req, plan, &resp.Diagnostics))
 	if resp.Diagnostics.HasError() {
 		return
@@ -102,6 +111,9 @@ func (r *containerResource) Update(ctx context.Context, req resource.UpdateReque
 	defer done()
 
 	u := &update{r: r, req: req, plan: &plan, prior: &state, state: &resp.State, diags: &resp.Diagnostics}
+	if !u.loadTemplate(ctx) {
+		return
+	}
 	change, ok := u.reconfigure(ctx, ref)
 	if !ok {
 		return

@@ -15,14 +15,25 @@ import (
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 )
 
-// creation is one Create of a container, phase by phase: resolveImage,
-// create, trackNew, start, provision, converge. Each phase reports into
-// diags and says whether the next may run.
+// creation is one Create of a container, phase by phase: loadTemplate,
+// resolveImage, create, trackNew, start, provision, converge. Each phase
+// reports into diags and says whether the next may run.
 type creation struct {
 	r     *containerResource
 	plan  *containerResourceModel
 	state *tfsdk.State
 	diags *diag.Diagnostics
+	prov  provisioningSettings // with the template's content, once loaded
+}
+
+// loadTemplate reads the content of the template's scripts and files, when
+// the container is provisioned, before anything is created: a template
+// directory changed since the plan stops the apply here.
+func (c *creation) loadTemplate(ctx context.Context) bool {
+	var diags diag.Diagnostics
+	c.prov, diags = c.r.provisioningOf(ctx, *c.plan)
+	c.diags.Append(diags...)
+	return !c.diags.HasError() && c.prov.loadContent(c.diags)
 }
 
 // resolveImage settles what the plan leaves to apply time (the storage),
@@ -138,10 +149,7 @@ func (c *creation) trackNew(ctx context.Context, ref containerRef) bool {
 
 // start boots the container when it should run or be provisioned.
 func (c *creation) start(ctx context.Context, ref containerRef) bool {
-	prov, diags := c.r.provisioningOf(ctx, *c.plan)
-	c.diags.Append(diags...)
-	provisioning := prov.enabled && prov.spec != nil
-	if !c.plan.Started.ValueBool() && !provisioning {
+	if !c.plan.Started.ValueBool() && !c.prov.runs() {
 		return true
 	}
 	if err := c.r.start(ctx, ref, c.diags); err != nil {
@@ -155,9 +163,7 @@ func (c *creation) start(ctx context.Context, ref containerRef) bool {
 // provision applies the template inside the new container, then stops it
 // again when it should not run.
 func (c *creation) provision(ctx context.Context, ref containerRef) bool {
-	prov, diags := c.r.provisioningOf(ctx, *c.plan)
-	c.diags.Append(diags...)
-	if !prov.enabled || prov.spec == nil {
+	if !c.prov.runs() {
 		c.plan.clearOutcome()
 		return true
 	}
@@ -165,7 +171,7 @@ func (c *creation) provision(ctx context.Context, ref containerRef) bool {
 	if known(c.plan.Hostname) {
 		hostname = c.plan.Hostname.ValueString()
 	}
-	outcome, err := c.r.provision(ctx, provisionJob{ref: ref, settings: prov, create: true, hostname: hostname})
+	outcome, err := c.r.provision(ctx, provisionJob{ref: ref, settings: c.prov, create: true, hostname: hostname})
 	c.diags.Append(c.plan.setOutcome(ctx, outcome)...)
 	if err != nil {
 		c.trackNew(ctx, ref)

@@ -70,6 +70,34 @@ func (r *containerResource) provisioningOf(ctx context.Context, m containerResou
 
 func (r *containerResource) hasSSH() bool { return r.data != nil && r.data.SSH != nil }
 
+// runs reports whether provisioning happens: enabled, with a template.
+func (p provisioningSettings) runs() bool { return p.enabled && p.spec != nil }
+
+// loadContent reads the content of the template's scripts and files from
+// the directory its spec names, checked against the planned digests. A
+// spec written inline already has it.
+func (p *provisioningSettings) loadContent(diags *diag.Diagnostics) bool {
+	if !p.runs() {
+		return true
+	}
+	spec, err := templatedir.LoadContent(*p.spec)
+	var changed *templatedir.ContentChangedError
+	switch {
+	case errors.As(err, &changed):
+		diags.AddAttributeError(path.Root("template"), "Template Changed Since the Plan", fmt.Sprintf(
+			"%v. An apply runs only what its plan showed, so nothing was changed, in Proxmox VE or in the container. "+
+				"Run terraform plan again to see the change, then apply it.", err))
+		return false
+	case err != nil:
+		diags.AddAttributeError(path.Root("template"), "Cannot Read the Template's Content", fmt.Sprintf(
+			"%v. Provisioning reads the template's scripts and files from its source directory, relative to the directory "+
+				"Terraform runs in; run the apply from the configuration's directory, with the template directory checked out.", err))
+		return false
+	}
+	p.spec = &spec
+	return true
+}
+
 // provisionedOf reads the state's map of applied step digests.
 func provisionedOf(ctx context.Context, m containerResourceModel) (map[string]string, diag.Diagnostics) {
 	if !known(m.Provisioned) {

@@ -27,6 +27,7 @@ var (
 
 func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Version: specStateVersion,
 		MarkdownDescription: "An LXC container on a Proxmox VE node, created from an OS image and, optionally, a " +
 			"template spec whose defaults it takes unless it overrides them. Everything Proxmox VE can change on " +
 			"a live container is updated in place; only the OS image, `unprivileged`, the root storage and a " +

@@ -13,14 +13,37 @@ import (
 	"github.com/lxctm/terraform-provider-pve/internal/lxcconf"
 )
 
-// update is one Update of a container, phase by phase: reconfigure through
-// the API, work inside (access and provisioning), power, converge.
+// update is one Update of a container, phase by phase: loadTemplate,
+// reconfigure through the API, work inside (access and provisioning),
+// power, converge.
 type update struct {
 	r           *containerResource
 	req         resource.UpdateRequest
 	plan, prior *containerResourceModel
 	state       *tfsdk.State
 	diags       *diag.Diagnostics
+
+	prov          provisioningSettings // with the template's content when a run is due
+	applied       map[string]string    // the digests state says were applied
+	needProvision bool
+}
+
+// loadTemplate decides whether the update provisions anything and, when it
+// does, reads the template's content before anything changes: a template
+// directory changed since the plan stops the apply here.
+func (u *update) loadTemplate(ctx context.Context) bool {
+	var diags diag.Diagnostics
+	u.prov, diags = u.r.provisioningOf(ctx, *u.plan)
+	u.diags.Append(diags...)
+	u.applied, diags = provisionedOf(ctx, *u.prior)
+	u.diags.Append(diags...)
+	var err error
+	u.needProvision, err = wouldProvision(u.prov, u.applied, u.plan.Hostname.ValueString())
+	if err != nil {
+		u.diags.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
+		return false
+	}
+	return !u.diags.HasError() && (!u.needProvision || u.prov.loadContent(u.diags))
 }
 
 // reconfigure grows disks and changes the config to what the plan says.
@@ -79,23 +102,14 @@ func (u *update) workInside(ctx context.Context, ref containerRef) (running, ok 
 		return false, false
 	}
 	running = status.Running()
-	prov, diags := u.r.provisioningOf(ctx, *u.plan)
-	u.diags.Append(diags...)
-	applied, diags := provisionedOf(ctx, *u.prior)
-	u.diags.Append(diags...)
-	needProvision, err := wouldProvision(prov, applied, u.plan.Hostname.ValueString())
-	if err != nil {
-		u.diags.AddAttributeError(path.Root("template"), "Template Cannot Be Provisioned", err.Error())
-		return running, false
-	}
 	access := accessChanges(ctx, u.req, *u.plan, *u.prior, u.diags)
 	if u.diags.HasError() {
 		return running, false
 	}
-	if !prov.enabled {
+	if !u.prov.enabled {
 		u.plan.clearOutcome()
 	}
-	if !needProvision && !access.changed() {
+	if !u.needProvision && !access.changed() {
 		return running, true
 	}
 	if !running {
@@ -109,8 +123,8 @@ func (u *update) workInside(ctx context.Context, ref containerRef) (running, ok 
 		addContainerError(u.diags, "Unable to Change Root Access", ref, "%v", err)
 		return running, false
 	}
-	if needProvision {
-		return running, u.provision(ctx, ref, provisionJob{ref: ref, settings: prov, applied: applied, hostname: u.plan.Hostname.ValueString()})
+	if u.needProvision {
+		return running, u.provision(ctx, ref, provisionJob{ref: ref, settings: u.prov, applied: u.applied, hostname: u.plan.Hostname.ValueString()})
 	}
 	return running, true
 }

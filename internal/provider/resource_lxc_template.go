@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -24,8 +25,9 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure  = (*lxcTemplateResource)(nil)
-	_ resource.ResourceWithModifyPlan = (*lxcTemplateResource)(nil)
+	_ resource.ResourceWithConfigure    = (*lxcTemplateResource)(nil)
+	_ resource.ResourceWithModifyPlan   = (*lxcTemplateResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*lxcTemplateResource)(nil)
 )
 
 // NewLXCTemplateResource is the constructor of pve_lxc_template.
@@ -56,6 +58,11 @@ type lxcTemplateModel struct {
 	SHA256          types.String   `tfsdk:"sha256"`
 }
 
+// UpgradeState upgrades state of the spec shape before compact templates.
+func (r *lxcTemplateResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	return upgradeSpecState("sha256", "spec", "source_spec")
+}
+
 func (r *lxcTemplateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_lxc_template"
 }
@@ -69,6 +76,7 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 		return schema.BoolAttribute{MarkdownDescription: desc, Optional: true}
 	}
 	resp.Schema = schema.Schema{
+		Version: specStateVersion,
 		MarkdownDescription: "A finalised template spec: a discovered spec or a template directory, with overrides and " +
 			"the packages of buckets merged in. Its OS image is made available on `node` — downloaded through the " +
 			"node's appliance index when missing — and never deleted by this resource, since other templates and " +
@@ -203,7 +211,9 @@ func (m lxcTemplateModel) sourceSpec(ctx context.Context, diags *diag.Diagnostic
 				fmt.Sprintf("Template %q has %d error(s):\n%s", tpl.Name, len(tpl.Errors), strings.Join(problemStrings(tpl.Errors), "\n")))
 			return templatedir.Spec{}, false
 		}
-		return tpl.Spec, true
+		spec := tpl.Spec
+		spec.Source = filepath.Clean(m.SourceDir.ValueString()) // as configured: relative stays relative
+		return spec, true
 	}
 	return templatedir.Spec{}, false
 }

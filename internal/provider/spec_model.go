@@ -20,6 +20,7 @@ type specModel struct {
 	Tags        []types.String `tfsdk:"tags"`
 	OSTemplate  types.String   `tfsdk:"os_template"`
 	ConfigPath  types.String   `tfsdk:"config_path"`
+	Source      types.String   `tfsdk:"source"`
 	Defaults    *defaultsModel `tfsdk:"defaults"`
 	Scripts     []scriptModel  `tfsdk:"scripts"`
 	Packages    []packageModel `tfsdk:"packages"`
@@ -100,8 +101,15 @@ func attrTypesOf(fields []specField) map[string]attr.Type {
 	return out
 }
 
-// newSpecModel converts a parsed spec into its Terraform form.
+// newSpecModel converts a spec into its Terraform form: compact (digests,
+// no content) when it has a source directory to read the content from at
+// apply, with its content when it has none.
 func newSpecModel(s templatedir.Spec) specModel {
+	s = s.Compact()
+	content := types.StringValue
+	if s.Source != "" {
+		content = func(string) types.String { return types.StringNull() }
+	}
 	m := specModel{
 		Name:        types.StringValue(s.Name),
 		AppName:     types.StringValue(s.AppName),
@@ -109,6 +117,7 @@ func newSpecModel(s templatedir.Spec) specModel {
 		Tags:        stringValues(s.Tags),
 		OSTemplate:  types.StringValue(s.OSTemplate),
 		ConfigPath:  types.StringValue(s.ConfigPath),
+		Source:      types.StringValue(s.Source),
 		Defaults: &defaultsModel{
 			Cores:        types.Int64Value(s.Defaults.Cores),
 			Memory:       types.Int64Value(s.Defaults.Memory),
@@ -130,7 +139,7 @@ func newSpecModel(s templatedir.Spec) specModel {
 	}
 	for _, sc := range s.Scripts {
 		m.Scripts = append(m.Scripts, scriptModel{
-			Name: types.StringValue(sc.Name), Order: types.Int64Value(sc.Order), Content: types.StringValue(sc.Content),
+			Name: types.StringValue(sc.Name), Order: types.Int64Value(sc.Order), Content: content(sc.Content),
 			SHA256: types.StringValue(sc.SHA256), Enabled: types.BoolValue(sc.Enabled),
 		})
 	}
@@ -140,7 +149,7 @@ func newSpecModel(s templatedir.Spec) specModel {
 	for _, f := range s.Files {
 		m.Files = append(m.Files, fileModel{
 			Name: types.StringValue(f.Name), TargetPath: types.StringValue(f.TargetPath), Policy: types.StringValue(f.Policy),
-			Mode: types.StringValue(f.Mode), Content: types.StringValue(f.Content), ContentBase64: types.StringValue(f.ContentBase64),
+			Mode: types.StringValue(f.Mode), Content: content(f.Content), ContentBase64: content(f.ContentBase64),
 			SHA256: types.StringValue(f.SHA256),
 		})
 	}
@@ -176,6 +185,7 @@ func specFromObject(ctx context.Context, obj basetypes.ObjectValue) (templatedir
 		Tags:        stringsOf(m.Tags),
 		OSTemplate:  m.OSTemplate.ValueString(),
 		ConfigPath:  m.ConfigPath.ValueString(),
+		Source:      m.Source.ValueString(),
 		SHA256:      m.SHA256.ValueString(),
 	}
 	if d := m.Defaults; d != nil {

@@ -36,6 +36,10 @@ var specFields = []specField{
 	{name: "tags", kind: specStringList, desc: "Tags as Proxmox VE stores them: lower-case, unique, sorted."},
 	{name: "os_template", kind: specString, desc: "OS image: an appliance name such as `debian-12-standard` or a volume id such as `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`."},
 	{name: "config_path", kind: specString, desc: "`TEMPLATE_CONFIG_PATH`, kept for information; files are always read relative to the template directory."},
+	{name: "source", kind: specString, desc: "Template directory the scripts' and files' content is read from when a container is provisioned, " +
+		"as the configuration named it (a relative path stays relative, so another checkout plans no change). Specs from " +
+		"discovery and `pve_lxc_template` carry digests, not content; an apply reads the content from here and refuses " +
+		"to run anything that differs from the planned digests. Empty for a spec whose content is written inline."},
 	{name: "defaults", kind: specNested, desc: "Container settings a container gets unless it overrides them.", children: []specField{
 		{name: "cores", kind: specInt, desc: "CPU cores."},
 		{name: "memory", kind: specInt, desc: "Memory in MiB."},
@@ -53,8 +57,8 @@ var specFields = []specField{
 	{name: "scripts", kind: specObjectList, desc: "Setup scripts in run order.", children: []specField{
 		{name: "name", kind: specString, desc: "File name, e.g. `10-create-user.sh`."},
 		{name: "order", kind: specInt, desc: "Numeric prefix of the name; unnumbered scripts sort after all numbered ones."},
-		{name: "content", kind: specString, desc: "Script text."},
-		{name: "sha256", kind: specString, desc: "SHA-256 of the content."},
+		{name: "content", kind: specString, desc: "Script text, only in a spec written inline (no `source`); null in specs from discovery and `pve_lxc_template`."},
+		{name: "sha256", kind: specString, desc: "SHA-256 of the content: what a plan shows changing when the script changes."},
 		{name: "enabled", kind: specBool, desc: "Whether the script runs."},
 	}},
 	{name: "packages", kind: specObjectList, desc: "Packages to install, by bucket.", children: []specField{
@@ -72,9 +76,9 @@ var specFields = []specField{
 		{name: "target_path", kind: specString, desc: "Absolute target directory (from the `.path` sidecar)."},
 		{name: "policy", kind: specString, desc: "`replace`, `default` (write only if missing) or `backup` (keep a timestamped copy of a differing target)."},
 		{name: "mode", kind: specString, desc: "File mode, `0755` or `0644`."},
-		{name: "content", kind: specString, desc: "Content when it is UTF-8 text."},
-		{name: "content_base64", kind: specString, desc: "Base64 content when the file is binary."},
-		{name: "sha256", kind: specString, desc: "SHA-256 of the raw content."},
+		{name: "content", kind: specString, desc: "Content when it is UTF-8 text, only in a spec written inline (no `source`)."},
+		{name: "content_base64", kind: specString, desc: "Base64 content when the file is binary, only in a spec written inline (no `source`)."},
+		{name: "sha256", kind: specString, desc: "SHA-256 of the raw content: what a plan shows changing when the file changes."},
 	}},
 	{name: "sha256", kind: specString, desc: "Digest of the whole spec; it changes whenever anything that would be applied to a container changes."},
 }

@@ -100,9 +100,17 @@ func (s plannedStep) writePayload(t *tarBuilder, index int) {
 		}
 		t.file("p/"+name, []byte(rows.String()))
 	case KindScript:
+		if s.compact {
+			t.fail(s.notLoaded())
+			return
+		}
 		t.dir("s/" + name)
 		t.file("s/"+name+"/"+s.script.Name, []byte(s.script.Content))
 	case KindFile:
+		if s.action == actionRun && s.compact {
+			t.fail(s.notLoaded())
+			return
+		}
 		if s.action == actionRun {
 			t.file("f/"+name, s.content)
 		}
@@ -122,6 +130,18 @@ func (t *tarBuilder) w() *tar.Writer {
 		t.tw = tar.NewWriter(&t.buf)
 	}
 	return t.tw
+}
+
+// fail records err as the builder's error, unless it has one already.
+func (t *tarBuilder) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// notLoaded is the error for running a step whose content was never read.
+func (s plannedStep) notLoaded() error {
+	return fmt.Errorf("provisioning %s: its content was not loaded; the provider reads it from the template directory (templatedir.LoadContent) before provisioning", s.key)
 }
 
 func (t *tarBuilder) dir(name string) {

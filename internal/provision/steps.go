@@ -2,7 +2,6 @@ package provision
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -48,6 +47,9 @@ type step struct {
 	key    string
 	kind   string
 	digest string // what applying it makes true (the value stored in state)
+	// compact: a script or file known by its digest only; its content
+	// must be loaded (templatedir.LoadContent) before the step can run.
+	compact bool
 
 	// package buckets
 	manager string
@@ -149,11 +151,17 @@ func bucketSteps(packages []templatedir.Package) []step {
 	return steps
 }
 
-// scriptStep is an enabled script's step, with what is wrong with it.
+// scriptStep is an enabled script's step, with what is wrong with it. A
+// compact script (a digest, no content) is a valid step whose content is
+// loaded before it runs.
 func scriptStep(sc templatedir.Script) (step, []error) {
-	sum := sha256.Sum256([]byte(sc.Content))
-	s := step{key: ScriptKey(sc.Name), kind: KindScript, script: sc, digest: hex.EncodeToString(sum[:])}
-	if err := checkScript(sc, s.digest); err != nil {
+	s := step{key: ScriptKey(sc.Name), kind: KindScript, script: sc}
+	s.compact = sc.Content == "" && !sc.ContentLoaded()
+	s.digest = templatedir.Script{Content: sc.Content}.ContentDigest() // what runs is what counts
+	if s.compact {
+		s.digest = sc.ContentDigest()
+	}
+	if err := checkScript(sc, s.compact); err != nil {
 		return s, []error{err}
 	}
 	return s, nil
@@ -165,12 +173,15 @@ func fileStep(f templatedir.File) (step, []error) {
 	var errs []error
 	s := step{key: FileKey(f.Target()), kind: KindFile, file: f, policy: f.Policy}
 	var err error
-	s.content, err = fileContent(f)
+	s.content, err = f.Raw()
 	if err != nil {
 		errs = append(errs, fmt.Errorf("file %q: %w", f.Name, err))
 	}
 	sum := sha256.Sum256(s.content)
 	s.contentSHA = hex.EncodeToString(sum[:])
+	if err == nil && len(s.content) == 0 && !f.ContentLoaded() {
+		s.compact, s.contentSHA = true, f.ContentDigest()
+	}
 	mode, modeErr := normalizeMode(f.Mode)
 	if modeErr != nil {
 		errs = append(errs, fmt.Errorf("file %q: %w", f.Name, modeErr))
@@ -182,6 +193,9 @@ func fileStep(f templatedir.File) (step, []error) {
 		s.digest = "invalid:" + f.ContentBase64
 	} else {
 		s.digest = FileDigest(s.contentSHA, f.Policy, mode)
+	}
+	if s.compact {
+		return s, append(errs, checkFile(f, f.ContentDigest())...)
 	}
 	return s, append(errs, checkFile(f, s.contentSHA)...)
 }
@@ -227,20 +241,6 @@ func (e digestWriter) num(n int64) {
 	e.h.Write(b[:])
 }
 
-// fileContent returns a file's raw bytes.
-func fileContent(f templatedir.File) ([]byte, error) {
-	if f.ContentBase64 == "" {
-		return []byte(f.Content), nil
-	}
-	if f.Content != "" {
-		return nil, fmt.Errorf("both content and content_base64 are set; exactly one may be")
-	}
-	data, err := base64.StdEncoding.DecodeString(f.ContentBase64)
-	if err != nil {
-		return nil, fmt.Errorf("content_base64 is not valid base64: %w", err)
-	}
-	return data, nil
-}
 
 // normalizeMode turns "644", "0644" or "0o644" into "0644".
 func normalizeMode(mode string) (string, error) {

@@ -51,8 +51,9 @@ func checkBucket(s step) []error {
 	return errs
 }
 
-// checkScript validates a script's name and recorded digest.
-func checkScript(sc templatedir.Script, sum string) error {
+// checkScript validates a script's name, and that its content matches its
+// recorded digest unless it is compact (content read at apply).
+func checkScript(sc templatedir.Script, compact bool) error {
 	switch {
 	case sc.Name == "" || sc.Name == "." || sc.Name == "..":
 		return fmt.Errorf("a script has the invalid name %q", sc.Name)
@@ -60,8 +61,8 @@ func checkScript(sc templatedir.Script, sum string) error {
 		return fmt.Errorf("script %q: the name must not contain \"/\" or control characters", sc.Name)
 	case strings.ContainsRune(sc.Content, 0):
 		return fmt.Errorf("script %q contains a NUL byte, which no shell can run", sc.Name)
-	case sc.SHA256 != "" && !strings.EqualFold(sc.SHA256, sum):
-		return fmt.Errorf("script %q: its sha256 %s does not match its content (%s)", sc.Name, sc.SHA256, sum)
+	case !compact && !sc.ContentLoaded():
+		return fmt.Errorf("script %q: its sha256 %s does not match its content (%s)", sc.Name, sc.SHA256, templatedir.Script{Content: sc.Content}.ContentDigest())
 	}
 	return nil
 }

@@ -10,17 +10,21 @@ import (
 // digestDomain starts every encoded spec, so a spec digest can never equal
 // the digest of some other byte string by construction, and versions the
 // encoding: a change to it (or to the Spec type) must change this string.
-const digestDomain = "lxctm.templatedir.Spec/v1\x00"
+const digestDomain = "lxctm.templatedir.Spec/v2\x00"
 
 // ComputeDigest returns the hex SHA-256 that identifies everything in the
-// spec except its own SHA256 field. Every producer of a spec (discovery,
+// spec that is applied to a container: not its own SHA256 field, not
+// Source (where a checkout lives), and not content as such — a script or
+// file stands in by its digest (ContentDigest), so a compact spec and the
+// same spec with its content loaded have one digest. Every producer of a spec (discovery,
 // template overrides, bucket merges) uses this one function, so digests
 // compare across them.
 //
 // The hashed bytes are digestDomain followed by every field of Spec in
 // declaration order, recursively through Defaults, Features and each
-// element of Scripts, Packages and Files (again in declaration order, the
-// element's own SHA256 fields included), encoded as:
+// element of Scripts, Packages and Files (again in declaration order, with
+// ContentDigest in place of the content fields and the SHA256 field),
+// Source left out, encoded as:
 //   - string: its length as a uvarint, then its bytes;
 //   - int64: 8 bytes, big-endian two's complement;
 //   - bool: one byte, 0 or 1;
@@ -57,8 +61,7 @@ func (s *Spec) ComputeDigest() string {
 	for _, sc := range s.Scripts {
 		e.str(sc.Name)
 		e.i64(sc.Order)
-		e.str(sc.Content)
-		e.str(sc.SHA256)
+		e.str(sc.ContentDigest())
 		e.boolean(sc.Enabled)
 	}
 	e.count(len(s.Packages))
@@ -78,9 +81,7 @@ func (s *Spec) ComputeDigest() string {
 		e.str(f.TargetPath)
 		e.str(f.Policy)
 		e.str(f.Mode)
-		e.str(f.Content)
-		e.str(f.ContentBase64)
-		e.str(f.SHA256)
+		e.str(f.ContentDigest())
 	}
 	return hex.EncodeToString(e.h.Sum(nil))
 }

@@ -35,7 +35,7 @@ func TestDigestEncoding(t *testing.T) {
 			b = append(b, 0)
 		}
 	}
-	b = append(b, "lxctm.templatedir.Spec/v1\x00"...)
+	b = append(b, "lxctm.templatedir.Spec/v2\x00"...)
 	str("web")
 	str("Web")
 	str("d")
@@ -57,8 +57,7 @@ func TestDigestEncoding(t *testing.T) {
 	b = binary.AppendUvarint(b, 1)
 	str("10-a.sh")
 	i64(10)
-	str("echo\n")
-	str("x")
+	str("x") // the script's SHA256 stands for its content
 	boolean(true)
 	b = binary.AppendUvarint(b, 1)
 	for _, s := range []string{"base", "apt", "curl", "curl", "", "", ""} {
@@ -66,29 +65,56 @@ func TestDigestEncoding(t *testing.T) {
 	}
 	i64(0)
 	b = binary.AppendUvarint(b, 1)
-	for _, s := range []string{"f", "/etc", "replace", "0644", "c", "", "y"} {
+	for _, s := range []string{"f", "/etc", "replace", "0644", "y"} {
 		str(s)
 	}
 	sum := sha256.Sum256(b)
 
 	s := sampleSpec()
-	s.SHA256 = "ignored"
+	s.SHA256, s.Source = "ignored", "also/ignored"
 	if got, want := s.ComputeDigest(), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("digest %s, want %s", got, want)
 	}
 }
 
 // TestDigestKnowsEveryField fails when a field is added to the spec types
-// without being added to ComputeDigest (and to its version string).
+// without being considered for ComputeDigest (and its version string).
+// Counted: every field; Spec.Source and the SHA256 fields are deliberately
+// left out of the digest, and content fields enter through ContentDigest.
 func TestDigestKnowsEveryField(t *testing.T) {
 	want := map[reflect.Type]int{
-		reflect.TypeFor[Spec](): 11, reflect.TypeFor[Defaults](): 8, reflect.TypeFor[Features](): 3,
+		reflect.TypeFor[Spec](): 12, reflect.TypeFor[Defaults](): 8, reflect.TypeFor[Features](): 3,
 		reflect.TypeFor[Script](): 5, reflect.TypeFor[Package](): 8, reflect.TypeFor[File](): 7,
 	}
 	for typ, n := range want {
 		if typ.NumField() != n {
-			t.Errorf("%s has %d fields; ComputeDigest encodes %d: update it, its doc and digestDomain", typ, typ.NumField(), n)
+			t.Errorf("%s has %d fields; ComputeDigest knows %d: update it, its doc and digestDomain", typ, typ.NumField(), n)
 		}
+	}
+}
+
+// A compact spec, the same spec with its content, and the same checkout
+// somewhere else all have one digest.
+func TestDigestOfCompactAndLoadedSpecs(t *testing.T) {
+	loaded := sampleSpec()
+	loaded.Scripts[0].SHA256 = sha256Hex([]byte("echo\n"))
+	loaded.Files[0].SHA256 = sha256Hex([]byte("c"))
+	loaded.Source = "templates/web"
+	compact := loaded.Compact()
+	if compact.Scripts[0].Content != "" || compact.Files[0].Content != "" || compact.Scripts[0].ContentLoaded() {
+		t.Fatalf("Compact kept content: %+v", compact)
+	}
+	moved := compact
+	moved.Source = "/elsewhere/templates/web"
+	inline := loaded
+	inline.Scripts[0].SHA256, inline.Files[0].SHA256, inline.Source = "", "", ""
+	for name, s := range map[string]Spec{"compact": compact, "moved": moved, "inline without digests": inline} {
+		if s.ComputeDigest() != loaded.ComputeDigest() {
+			t.Errorf("%s spec digests differently from the loaded one", name)
+		}
+	}
+	if inline.Compact().Scripts[0].Content == "" {
+		t.Error("a spec without source must keep its content: there is nowhere else to read it")
 	}
 }
 
@@ -122,7 +148,8 @@ func TestDigestCoversEverything(t *testing.T) {
 		"keyctl":       func(s *Spec) { s.Defaults.Features.Keyctl = true },
 		"fuse":         func(s *Spec) { s.Defaults.Features.Fuse = true },
 		"script name":  func(s *Spec) { s.Scripts[0].Name = "x" }, "script order": func(s *Spec) { s.Scripts[0].Order = 1 },
-		"script content": func(s *Spec) { s.Scripts[0].Content = "x" }, "script sha": func(s *Spec) { s.Scripts[0].SHA256 = "z" },
+		"script content": func(s *Spec) { s.Scripts[0].Content, s.Scripts[0].SHA256 = "x", "" },
+		"script sha":     func(s *Spec) { s.Scripts[0].SHA256 = "z" },
 		"script enabled": func(s *Spec) { s.Scripts[0].Enabled = false },
 		"bucket":         func(s *Spec) { s.Packages[0].Bucket = "x" }, "manager": func(s *Spec) { s.Packages[0].Manager = "x" },
 		"spec": func(s *Spec) { s.Packages[0].Spec = "x" }, "pkg name": func(s *Spec) { s.Packages[0].Name = "x" },
@@ -130,8 +157,9 @@ func TestDigestCoversEverything(t *testing.T) {
 		"install": func(s *Spec) { s.Packages[0].Install = "x" }, "timeout": func(s *Spec) { s.Packages[0].Timeout = 1 },
 		"file name": func(s *Spec) { s.Files[0].Name = "x" }, "target_path": func(s *Spec) { s.Files[0].TargetPath = "/x" },
 		"policy": func(s *Spec) { s.Files[0].Policy = "x" }, "mode": func(s *Spec) { s.Files[0].Mode = "0755" },
-		"content": func(s *Spec) { s.Files[0].Content = "x" }, "content_base64": func(s *Spec) { s.Files[0].ContentBase64 = "eA==" },
-		"file sha": func(s *Spec) { s.Files[0].SHA256 = "z" },
+		"content":        func(s *Spec) { s.Files[0].Content, s.Files[0].SHA256 = "x", "" },
+		"content_base64": func(s *Spec) { s.Files[0].Content, s.Files[0].ContentBase64, s.Files[0].SHA256 = "", "eA==", "" },
+		"file sha":       func(s *Spec) { s.Files[0].SHA256 = "z" },
 		"order of packages": func(s *Spec) {
 			s.Packages = append(s.Packages, Package{Bucket: "base", Manager: "apt", Spec: "git"})
 			s.Packages[0], s.Packages[1] = s.Packages[1], s.Packages[0]

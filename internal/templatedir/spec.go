@@ -26,6 +26,14 @@ type Spec struct {
 	// ConfigPath is TEMPLATE_CONFIG_PATH, kept for information only: files
 	// are always read relative to the template directory.
 	ConfigPath string `json:"config_path"`
+	// Source is the template directory that scripts and files are read
+	// from, as the configuration named it (a relative path stays relative,
+	// so the same checkout elsewhere names the same source). A compact spec
+	// (Compact) carries digests, not content; LoadContent reads the content
+	// from Source when it is needed and checks it against the digests. It
+	// is empty for a spec whose content travels inline. Source is not part
+	// of the digest: where a checkout lives never changes what is applied.
+	Source string `json:"source"`
 	// Defaults are the container settings a container gets unless it
 	// overrides them.
 	Defaults Defaults `json:"defaults"`
