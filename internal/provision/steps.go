@@ -241,7 +241,6 @@ func (e digestWriter) num(n int64) {
 	e.h.Write(b[:])
 }
 
-
 // normalizeMode turns "644", "0644" or "0o644" into "0644".
 func normalizeMode(mode string) (string, error) {
 	if mode == "" {
