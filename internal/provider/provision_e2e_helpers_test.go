@@ -22,6 +22,7 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -34,7 +35,7 @@ import (
 
 // e2eEnv is a simulator on the lxc backend with a local package repository.
 type e2eEnv struct {
-	sim  *pvesim.Sim
+	sim  *pvesimtest.Sim
 	lxc  *lxcbackend.Backend
 	repo *lxcbackend.LocalRepo
 	ssh  *sshSessions
@@ -95,7 +96,7 @@ func startE2EEnv(tb testing.TB, b *lxcbackend.Backend, repoCfg lxcbackend.LocalR
 		tb.Fatal(err)
 	}
 	sessions := &sshSessions{}
-	sim := pvesim.New(tb, pvesim.WithBackend(b), sessions.option())
+	sim := pvesimtest.New(tb, pvesimtest.WithBackend(b), sessions.option())
 	return &e2eEnv{sim: sim, lxc: b, repo: repo, ssh: sessions}
 }
 
@@ -245,7 +246,7 @@ type sshSessions struct {
 var sshSessionLine = regexp.MustCompile(`^sshnode \S+: (.+) from \S+: exit -?\d+$`)
 
 // option is the simulator option that feeds the counter.
-func (c *sshSessions) option() pvesim.Option {
+func (c *sshSessions) option() pvesimtest.Option {
 	return func(cfg *pvesim.Config) {
 		next := cfg.Logf
 		cfg.Logf = func(format string, args ...any) {

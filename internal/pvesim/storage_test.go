@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestStorageListsLikeAStockInstall(t *testing.T) {
@@ -34,7 +36,7 @@ func TestStorageListsLikeAStockInstall(t *testing.T) {
 }
 
 func TestAplinfoDownloadCreatesTemplateVolume(t *testing.T) {
-	sim := New(t, WithTaskDuration(5*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTaskDuration(5*time.Millisecond))
 	c := tokenClient(t, sim)
 	var index []map[string]any
 	c.do(http.MethodGet, "/nodes/pve/aplinfo", nil).ok(t).decode(t, &index)
