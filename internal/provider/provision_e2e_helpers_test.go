@@ -96,12 +96,6 @@ func (e *e2eEnv) sh(vmid int, script string) (string, error) {
 	return lxctest.Output(e.lxc, vmid, script)
 }
 
-// mustSh is sh for test code outside of check functions.
-func (e *e2eEnv) mustSh(tb testing.TB, vmid int, script string) string {
-	tb.Helper()
-	return lxctest.Sh(tb, e.lxc, vmid, script)
-}
-
 // expectOutput checks that a script run in the container prints want.
 func (e *e2eEnv) expectOutput(vmid int, what, script, want string) error {
 	got, err := e.sh(vmid, script)

@@ -212,7 +212,7 @@ e2e ok
 			{
 				// 3. A default file edited in the container is the user's: no drift.
 				PreConfig: func() {
-					env.mustSh(t, vmid, `echo 'edited by the user' > /etc/e2e/default.conf`)
+					lxctest.Sh(t, env.lxc, vmid, `echo 'edited by the user' > /etc/e2e/default.conf`)
 				},
 				Config:   config(false),
 				PlanOnly: true,
@@ -222,7 +222,7 @@ e2e ok
 				// removed in the container: the refresh shows the drift in
 				// provisioned, and the plan is an update.
 				PreConfig: func() {
-					env.mustSh(t, vmid, `echo tampered > /etc/e2e/app.conf && echo 'local change' > /etc/e2e/backup.conf && dpkg -r pv >/dev/null`)
+					lxctest.Sh(t, env.lxc, vmid, `echo tampered > /etc/e2e/app.conf && echo 'local change' > /etc/e2e/backup.conf && dpkg -r pv >/dev/null`)
 				},
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
