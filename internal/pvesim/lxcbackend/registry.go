@@ -32,7 +32,7 @@ func (r hostRegistry) locked(fn func() error) error {
 	// The registry's parent may also hold simulator state directories
 	// (the demo's), which unprivileged containers' root must be able to
 	// enter: searchable by others, not listable.
-	if err := os.MkdirAll(filepath.Dir(r.dir), 0o711); err != nil {
+	if err := os.MkdirAll(filepath.Dir(r.dir), 0o711); err != nil { //nolint:gosec // see above
 		return fmt.Errorf("host registry: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(r.dir, "instances"), 0o750); err != nil {
