@@ -1,12 +1,8 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +18,8 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -34,82 +32,40 @@ import (
 
 // e2eEnv is a simulator on the lxc backend with a local package repository.
 type e2eEnv struct {
-	sim  *pvesim.Sim
+	sim  *pvesimtest.Sim
 	lxc  *lxcbackend.Backend
-	repo *lxcbackend.LocalRepo
+	repo *lxctest.LocalRepo
 	ssh  *sshSessions
-}
-
-// requireE2E skips unless the acceptance tests are enabled and real LXC
-// containers can run here (root on Linux; missing host packages are
-// installed with apt first).
-func requireE2E(tb testing.TB) {
-	tb.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		tb.Skip("the end-to-end provisioning tests drive the Terraform CLI; set TF_ACC=1 (make test does)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := lxcbackend.EnsureHostPackages(ctx); err != nil {
-		tb.Skipf("the end-to-end provisioning tests need the simulator's lxc backend, which cannot run here: %v", err)
-	}
 }
 
 // newE2EEnv starts an lxc backend, a LocalRepo serving repoCfg's packages
 // on its bridge and a simulator on top; everything is removed when the
 // test ends.
-func newE2EEnv(tb testing.TB, repoCfg lxcbackend.LocalRepoConfig) *e2eEnv {
+func newE2EEnv(tb testing.TB, repoCfg lxctest.LocalRepoConfig) *e2eEnv {
 	tb.Helper()
 	return startE2EEnv(tb, newE2EBackend(tb), repoCfg)
 }
 
-// newE2EBackend starts the lxc backend of an e2eEnv (skipping when real
-// containers cannot run here).
+// newE2EBackend starts the lxc backend of an e2eEnv. It skips unless the
+// acceptance tests are enabled and real LXC containers can run here (root
+// on Linux; missing host packages are installed with apt first).
 func newE2EBackend(tb testing.TB) *lxcbackend.Backend {
 	tb.Helper()
-	requireE2E(tb)
-	b, err := lxcbackend.New(lxcbackend.Config{StateDir: searchableTempDir(tb), Logf: tb.Logf})
-	if err != nil {
-		tb.Fatalf("lxc backend: %v", err)
+	if os.Getenv("TF_ACC") == "" {
+		tb.Skip("the end-to-end provisioning tests drive the Terraform CLI; set TF_ACC=1 (make test does)")
 	}
-	// The simulator closes its backend; this covers a failure before it
-	// exists (Close is idempotent).
-	tb.Cleanup(func() { _ = b.Close() })
-	return b
+	lxctest.RequireInstalling(tb)
+	return lxctest.NewBackend(tb, lxcbackend.Config{})
 }
 
 // startE2EEnv serves repoCfg's packages on b's bridge, points every
 // container b creates at them and starts a simulator on b.
-func startE2EEnv(tb testing.TB, b *lxcbackend.Backend, repoCfg lxcbackend.LocalRepoConfig) *e2eEnv {
+func startE2EEnv(tb testing.TB, b *lxcbackend.Backend, repoCfg lxctest.LocalRepoConfig) *e2eEnv {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	repoCfg.Listen = b.Gateway()
-	repoCfg.Dir = tb.TempDir()
-	repo, err := lxcbackend.NewLocalRepo(ctx, repoCfg)
-	if err != nil {
-		tb.Fatalf("local package repository: %v", err)
-	}
-	tb.Cleanup(func() { _ = repo.Close() })
-	if err := b.AddGuestFiles(repo.GuestFiles()); err != nil {
-		tb.Fatal(err)
-	}
+	repo := lxctest.ServeRepo(tb, b, repoCfg)
 	sessions := &sshSessions{}
-	sim := pvesim.New(tb, pvesim.WithBackend(b), sessions.option())
+	sim := pvesimtest.New(tb, pvesimtest.WithBackend(b), sessions.option())
 	return &e2eEnv{sim: sim, lxc: b, repo: repo, ssh: sessions}
-}
-
-// searchableTempDir is a test directory whose ancestors the root of an
-// unprivileged container (uid 100000 on the host) can enter.
-func searchableTempDir(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil { //nolint:gosec // see above
-			tb.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // providerBlockSSH configures the provider as root@pam (templates may set
@@ -137,27 +93,7 @@ provider "pve" {
 // sh runs a shell script in a running container as root, like `pct exec`,
 // and returns its stdout; a non-zero exit is an error showing both streams.
 func (e *e2eEnv) sh(vmid int, script string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code, err := e.lxc.Exec(ctx, vmid, []string{"/bin/sh", "-c", script}, nil, &stdout, &stderr)
-	if err != nil {
-		return "", fmt.Errorf("CT %d: exec %q: %w", vmid, script, err)
-	}
-	if code != 0 {
-		return stdout.String(), fmt.Errorf("CT %d: %q exited %d\nstdout: %s\nstderr: %s", vmid, script, code, stdout.String(), stderr.String())
-	}
-	return stdout.String(), nil
-}
-
-// mustSh is sh for test code outside of check functions.
-func (e *e2eEnv) mustSh(tb testing.TB, vmid int, script string) string {
-	tb.Helper()
-	out, err := e.sh(vmid, script)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return lxctest.Output(e.lxc, vmid, script)
 }
 
 // expectOutput checks that a script run in the container prints want.
@@ -245,7 +181,7 @@ type sshSessions struct {
 var sshSessionLine = regexp.MustCompile(`^sshnode \S+: (.+) from \S+: exit -?\d+$`)
 
 // option is the simulator option that feeds the counter.
-func (c *sshSessions) option() pvesim.Option {
+func (c *sshSessions) option() pvesimtest.Option {
 	return func(cfg *pvesim.Config) {
 		next := cfg.Logf
 		cfg.Logf = func(format string, args ...any) {
@@ -287,36 +223,12 @@ func (c *sshSessions) PctExecs(vmid int) int {
 	return c.pctExecs[vmid]
 }
 
-// httpGetFromHost fetches a URL from the host (through the bridge) and returns
-// its body.
-func httpGetFromHost(url string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return string(body), fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return string(body), nil
-}
-
 // devboxTemplate is the quickstart's development-box template.
 var devboxTemplate = filepath.Join("..", "..", "examples", "quickstart", "templates", "devbox")
 
 // devboxOfflineCopy is the devbox made to provision without the internet.
 type devboxOfflineCopy struct {
-	repo lxcbackend.LocalRepoConfig // every package it installs, served on the bridge
+	repo lxctest.LocalRepoConfig // every package it installs, served on the bridge
 }
 
 // devboxOffline copies the devbox template to dir so that it provisions
@@ -344,7 +256,7 @@ func devboxOffline(tb testing.TB, be *lxcbackend.Backend, dir string) devboxOffl
 		case templatedir.ManagerApt:
 			wanted = append(wanted, p.Name)
 		case templatedir.ManagerNpm:
-			out.repo.NpmPackages = append(out.repo.NpmPackages, lxcbackend.NpmPackage{Name: p.Name, Version: p.Version})
+			out.repo.NpmPackages = append(out.repo.NpmPackages, lxctest.NpmPackage{Name: p.Name, Version: p.Version})
 		}
 	}
 	for _, s := range tpl.Spec.Scripts {
@@ -364,7 +276,7 @@ func devboxOffline(tb testing.TB, be *lxcbackend.Backend, dir string) devboxOffl
 	if !strings.Contains(content, installer) {
 		tb.Fatalf("%s no longer installs starship from %s: update devboxOffline", custom, installer)
 	}
-	writeTemplateFile(tb, custom, strings.ReplaceAll(content, installer, serveOnBridge(tb, be, "/starship/install.sh", starshipStub)))
+	writeTemplateFile(tb, custom, strings.ReplaceAll(content, installer, lxctest.ServeFile(tb, be, "/starship/install.sh", lxctest.StarshipInstaller)))
 	return out
 }
 
@@ -379,10 +291,7 @@ var ensureInstalledCall = regexp.MustCompile(`(?m)^\s*ensure_installed\s+([a-z0-
 // elsewhere.
 func aptInstallSet(ctx context.Context, tb testing.TB, be *lxcbackend.Backend, wanted []string) []string {
 	tb.Helper()
-	image := filepath.Join(tb.TempDir(), e2eAppliance)
-	if err := be.PrepareImage(ctx, e2eAppliance, image, func(string) {}); err != nil {
-		tb.Fatal(err)
-	}
+	image := lxctest.Image(tb, be)
 	status := filepath.Join(tb.TempDir(), "status")
 	if out, err := exec.CommandContext(ctx, "sh", "-c", `tar --zstd -xOf "$1" --wildcards '*var/lib/dpkg/status' > "$2"`, "sh", image, status).CombinedOutput(); err != nil {
 		tb.Fatalf("reading the image's dpkg status: %v\n%s", err, out)
@@ -431,39 +340,6 @@ func dpkgField(stanza, field string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// e2eAppliance is the Debian appliance the simulator's aplinfo offers and
-// the lxc backend builds.
-const e2eAppliance = "debian-12-standard_12.7-1_amd64.tar.zst"
-
-// starshipStub stands in for starship's installer: it takes the same
-// --bin-dir option and installs a script that prints a version.
-const starshipStub = `#!/bin/sh
-set -e
-bindir=/usr/local/bin
-while [ $# -gt 0 ]; do
-  case $1 in --bin-dir) bindir=$2; shift 2 ;; *) shift ;; esac
-done
-printf '#!/bin/sh\necho "starship 0.0.0 (offline stand-in)"\n' > "$bindir/starship"
-chmod 0755 "$bindir/starship"
-`
-
-// serveOnBridge serves one file on the backend's bridge address, where
-// containers reach it without egress, and returns its URL.
-func serveOnBridge(tb testing.TB, be *lxcbackend.Backend, path, content string) string {
-	tb.Helper()
-	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(be.Gateway().String(), "0"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, content) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String() + path
 }
 
 // devboxCheck checks a provisioned devbox: its user, dotfiles, tools and

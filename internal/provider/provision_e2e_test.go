@@ -19,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/lxctm/terraform-provider-pve/internal/provision"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -30,10 +30,10 @@ const (
 
 // e2eRepo is what the e2e template installs: apt packages (tree through
 // ensure_installed in a script), a pip and an npm package.
-var e2eRepo = lxcbackend.LocalRepoConfig{
+var e2eRepo = lxctest.LocalRepoConfig{
 	AptPackages: []string{"hello", "pv", "tree"},
-	PipPackages: []lxcbackend.PipPackage{{Name: "lxctm-e2e", Version: "1.0.0"}},
-	NpmPackages: []lxcbackend.NpmPackage{{Name: "lxctm-e2e-js", Version: "2.0.0"}},
+	PipPackages: []lxctest.PipPackage{{Name: "lxctm-e2e", Version: "1.0.0"}},
+	NpmPackages: []lxctest.NpmPackage{{Name: "lxctm-e2e-js", Version: "2.0.0"}},
 }
 
 // TestAccProvisionE2E provisions real LXC containers with real Terraform:
@@ -212,7 +212,7 @@ e2e ok
 			{
 				// 3. A default file edited in the container is the user's: no drift.
 				PreConfig: func() {
-					env.mustSh(t, vmid, `echo 'edited by the user' > /etc/e2e/default.conf`)
+					lxctest.Sh(t, env.lxc, vmid, `echo 'edited by the user' > /etc/e2e/default.conf`)
 				},
 				Config:   config(false),
 				PlanOnly: true,
@@ -222,7 +222,7 @@ e2e ok
 				// removed in the container: the refresh shows the drift in
 				// provisioned, and the plan is an update.
 				PreConfig: func() {
-					env.mustSh(t, vmid, `echo tampered > /etc/e2e/app.conf && echo 'local change' > /etc/e2e/backup.conf && dpkg -r pv >/dev/null`)
+					lxctest.Sh(t, env.lxc, vmid, `echo tampered > /etc/e2e/app.conf && echo 'local change' > /etc/e2e/backup.conf && dpkg -r pv >/dev/null`)
 				},
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
@@ -456,7 +456,7 @@ func (e *e2eEnv) checkService(addr, name string, port int, body string) resource
 			if want := fmt.Sprintf("http://%s:%d", attrs["ipv4"], port); url != want {
 				return fmt.Errorf("service %s: url %q, want %q", name, url, want)
 			}
-			got, err := httpGetFromHost(url)
+			got, err := lxctest.GetFromHost(url)
 			if err != nil {
 				return fmt.Errorf("service %s: GET %s from the host: %w", name, url, err)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // execRecorder answers pct exec for the memory backend and remembers
@@ -47,7 +47,7 @@ func (r *execRecorder) take() []string {
 }
 
 // providerBlockSSH adds the simulator's SSH node to the provider block.
-func providerBlockSSH(sim *pvesim.Sim) string {
+func providerBlockSSH(sim *pvesimtest.Sim) string {
 	n := sim.Nodes()[0]
 	return fmt.Sprintf(`
 provider "pve" {

@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // benchT lets a benchmark drive resource.Test, which wants a *testing.T
@@ -28,7 +28,7 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 	const containers = 100
 	b.Setenv("TF_CLI_ARGS_apply", "-parallelism=20")
-	sim := pvesim.New(b, pvesim.WithTaskDuration(time.Millisecond), pvesim.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
+	sim := pvesimtest.New(b, pvesimtest.WithTaskDuration(time.Millisecond), pvesimtest.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
 	var requests, refreshes int
 	var perPath map[string]int
 	steps := []resource.TestStep{{Config: countConfig(sim, containers)}}

@@ -11,10 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // countConfig declares n containers with allocated VMIDs.
-func countConfig(sim *pvesim.Sim, n int) string {
+func countConfig(sim *pvesimtest.Sim, n int) string {
 	return providerBlock(sim) + fmt.Sprintf(`
 resource "pve_lxc_container" "c" {
   count       = %d
@@ -30,7 +31,7 @@ resource "pve_lxc_container" "c" {
 // checkStateMatchesSim asserts that the simulator holds exactly the
 // containers in state: none missing (lost), none extra (orphaned or
 // duplicated).
-func checkStateMatchesSim(sim *pvesim.Sim, want int) resource.TestCheckFunc {
+func checkStateMatchesSim(sim *pvesimtest.Sim, want int) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		var inState []string
 		for _, rs := range s.RootModule().Resources {
@@ -54,7 +55,7 @@ func checkStateMatchesSim(sim *pvesim.Sim, want int) resource.TestCheckFunc {
 // Twenty containers created at once with allocated VMIDs never collide.
 func TestAccContainer_parallelCreates(t *testing.T) {
 	t.Setenv("TF_CLI_ARGS_apply", "-parallelism=20")
-	sim := newSim(t, pvesim.WithTaskDuration(50*time.Millisecond), pvesim.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
+	sim := newSim(t, pvesimtest.WithTaskDuration(50*time.Millisecond), pvesimtest.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -68,7 +69,7 @@ func TestAccContainer_parallelCreates(t *testing.T) {
 // same apply converges, and no container is duplicated or orphaned.
 func TestAccContainer_convergesUnderFaults(t *testing.T) {
 	t.Setenv("TF_CLI_ARGS_apply", "-parallelism=10")
-	sim := newSim(t, pvesim.WithTaskDuration(20*time.Millisecond), pvesim.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
+	sim := newSim(t, pvesimtest.WithTaskDuration(20*time.Millisecond), pvesimtest.WithTemplates("debian-12-standard_12.7-1_amd64.tar.zst"))
 	faults := sim.Faults()
 	faults.MustAdd(pvesim.Fault{Kind: pvesim.FaultStatus, Method: "GET", Path: "/**", Status: 502, Message: "Bad Gateway", Probability: 0.1})
 	faults.MustAdd(pvesim.Fault{Kind: pvesim.FaultLockTimeout, Method: "POST", Path: "/nodes/*/lxc", Count: 3})
@@ -95,7 +96,7 @@ func TestAccContainer_convergesUnderFaults(t *testing.T) {
 
 // checkFaultsFired asserts that each kind of fault shaped at least one
 // answer, so a converging apply proves something.
-func checkFaultsFired(sim *pvesim.Sim, kinds ...string) resource.TestCheckFunc {
+func checkFaultsFired(sim *pvesimtest.Sim, kinds ...string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		fired := map[string]int{}
 		for _, r := range sim.Requests() {

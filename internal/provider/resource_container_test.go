@@ -19,12 +19,13 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 const ctAddr = "pve_lxc_container.test"
 
 // simContainer returns the simulator's view of the container in state.
-func simContainer(t *testing.T, sim *pvesim.Sim, s *terraform.State) (pvesim.ContainerInfo, error) {
+func simContainer(t *testing.T, sim *pvesimtest.Sim, s *terraform.State) (pvesim.ContainerInfo, error) {
 	t.Helper()
 	rs, ok := s.RootModule().Resources[ctAddr]
 	if !ok {
@@ -43,7 +44,7 @@ func simContainer(t *testing.T, sim *pvesim.Sim, s *terraform.State) (pvesim.Con
 
 // checkSimConfig asserts a key of the container's config in the
 // simulator, as GET .../config shows it: pending values count ("" = absent).
-func checkSimConfig(t *testing.T, sim *pvesim.Sim, key, want string) resource.TestCheckFunc {
+func checkSimConfig(t *testing.T, sim *pvesimtest.Sim, key, want string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		info, err := simContainer(t, sim, s)
 		if err != nil {

@@ -16,14 +16,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // quickstartTemplates is the example template directory, from this package.
 var quickstartTemplates, _ = filepath.Abs("../../examples/quickstart/templates")
 
 // countRequests counts the simulator's requests of one method and path.
-func countRequests(sim *pvesim.Sim, method, path string) int {
+func countRequests(sim *pvesimtest.Sim, method, path string) int {
 	n := 0
 	for _, r := range sim.Requests() {
 		if r.Method == method && r.Path == "/api2/json"+path {
@@ -33,7 +33,7 @@ func countRequests(sim *pvesim.Sim, method, path string) int {
 	return n
 }
 
-func simClient(t *testing.T, sim *pvesim.Sim) *pveapi.Client {
+func simClient(t *testing.T, sim *pvesimtest.Sim) *pveapi.Client {
 	t.Helper()
 	c, err := pveapi.New(pveapi.Config{Endpoint: sim.Endpoint(), APIToken: sim.APIToken(), TLSFingerprint: sim.Fingerprint()})
 	if err != nil {
@@ -43,7 +43,7 @@ func simClient(t *testing.T, sim *pvesim.Sim) *pveapi.Client {
 }
 
 func TestAccLXCTemplate(t *testing.T) {
-	sim := newSim(t, pvesim.WithNodes("pve", "pve2"))
+	sim := newSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	cfg := func(node, extra string) string {
 		return providerBlock(sim) + fmt.Sprintf(`
 data "pve_template_discovery" "all" {

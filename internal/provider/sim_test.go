@@ -4,18 +4,18 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // newSim starts a Proxmox VE simulator for one acceptance test.
-func newSim(t *testing.T, opts ...pvesim.Option) *pvesim.Sim {
+func newSim(t *testing.T, opts ...pvesimtest.Option) *pvesimtest.Sim {
 	t.Helper()
-	return pvesim.New(t, opts...)
+	return pvesimtest.New(t, opts...)
 }
 
 // providerBlock configures the provider against the simulator with its API
 // token, pinning its certificate by fingerprint.
-func providerBlock(sim *pvesim.Sim) string {
+func providerBlock(sim *pvesimtest.Sim) string {
 	return fmt.Sprintf(`
 provider "pve" {
   endpoint        = %q
@@ -27,7 +27,7 @@ provider "pve" {
 
 // providerBlockRoot configures the provider with root@pam's password, which
 // PVE's root-only rules accept.
-func providerBlockRoot(sim *pvesim.Sim) string {
+func providerBlockRoot(sim *pvesimtest.Sim) string {
 	return fmt.Sprintf(`
 provider "pve" {
   endpoint = %q

@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -65,8 +63,8 @@ func BenchmarkProvisionRun(b *testing.B) {
 // BenchmarkProvisionLXC is BenchmarkProvisionRun in a real container:
 // execs/op counts `pct exec` round trips per provisioning run.
 func BenchmarkProvisionLXC(b *testing.B) {
-	requireLXC(b)
-	env := newLXCEnv(b, lxcbackend.LocalRepoConfig{})
+	lxctest.Require(b)
+	env := newLXCEnv(b, lxctest.LocalRepoConfig{})
 	ct := env.startCT(b, 181)
 	for _, n := range []int{1, 50} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
@@ -87,18 +85,6 @@ func BenchmarkProvisionLXC(b *testing.B) {
 	}
 }
 
-// starshipStub stands in for https://starship.rs/install.sh, which the
-// devbox's tools.custom pipes into sh: containers here cannot reach it.
-const starshipStub = `#!/bin/sh
-set -e
-bindir=/usr/local/bin
-while [ $# -gt 0 ]; do
-  case $1 in --bin-dir) bindir=$2; shift 2 ;; *) shift ;; esac
-done
-printf '#!/bin/sh\necho "starship 0.0.0 (local stub)"\n' > "$bindir/starship"
-chmod 0755 "$bindir/starship"
-`
-
 // BenchmarkDevboxLXC provisions examples/quickstart/templates/devbox in a
 // fresh real container; ns/op is the wall time of the provisioning exec
 // (creating and starting the container is not timed). The devbox installs
@@ -106,18 +92,14 @@ chmod 0755 "$bindir/starship"
 // machine's Debian mirror and the npm registry; starship's installer is
 // served from the bridge instead of starship.rs.
 func BenchmarkDevboxLXC(b *testing.B) {
-	requireLXC(b)
+	lxctest.Require(b)
 	tpl, err := templatedir.LoadTemplate(filepath.Join("..", "..", "examples", "quickstart", "templates", "devbox"))
 	if err != nil || !tpl.Valid() {
 		b.Fatalf("loading devbox: %v %v", err, tpl.Errors)
 	}
 	ctx := context.Background()
-	be, err := lxcbackend.New(lxcbackend.Config{StateDir: searchableTempDir(b), Egress: true, Logf: b.Logf})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = be.Close() })
-	stubURL := serveOnBridge(b, be, "/install.sh", starshipStub)
+	be := lxctest.NewBackend(b, lxcbackend.Config{Egress: true})
+	stubURL := lxctest.ServeFile(b, be, "/install.sh", lxctest.StarshipInstaller)
 	spec := tpl.Spec
 	spec.Packages = append([]templatedir.Package(nil), spec.Packages...)
 	for i, p := range spec.Packages {
@@ -125,11 +107,7 @@ func BenchmarkDevboxLXC(b *testing.B) {
 			spec.Packages[i].Install = strings.ReplaceAll(p.Install, "https://starship.rs/install.sh", stubURL)
 		}
 	}
-	image := filepath.Join(b.TempDir(), lxcAppliance)
-	if err := be.PrepareImage(ctx, lxcAppliance, image, func(string) {}); err != nil {
-		b.Fatal(err)
-	}
-	env := &lxcEnv{b: be, image: image}
+	env := &lxcEnv{b: be, image: lxctest.Image(b, be)}
 	vmid := 190
 	for b.Loop() {
 		b.StopTimer()
@@ -155,20 +133,4 @@ func BenchmarkDevboxLXC(b *testing.B) {
 		}
 		b.StartTimer()
 	}
-}
-
-// serveOnBridge serves one file on the backend's bridge address and
-// returns its URL.
-func serveOnBridge(b *testing.B, be *lxcbackend.Backend, path, content string) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(be.Gateway().String(), "0"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(content)) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String() + path
 }

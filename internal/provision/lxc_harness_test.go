@@ -3,17 +3,14 @@ package provision
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
 // The real-container tests run the agent in LXC containers of the
@@ -22,67 +19,20 @@ import (
 // bridge (the backend writes the repository's sources into every new
 // container, as a site's own template would carry them).
 
-// lxcAppliance is the Debian image the simulated aplinfo offers.
-const lxcAppliance = "debian-12-standard_12.7-1_amd64.tar.zst"
-
-// requireLXC skips a test where real containers cannot run, saying why.
-func requireLXC(t testing.TB) {
-	t.Helper()
-	if err := lxcbackend.Available(); err != nil {
-		t.Skipf("real-container provisioning tests need the simulator's lxc backend, which is not available here: %v", err)
-	}
-}
-
 // lxcEnv is a backend with a local package repository and an OS image.
 type lxcEnv struct {
 	b     *lxcbackend.Backend
-	repo  *lxcbackend.LocalRepo
+	repo  *lxctest.LocalRepo
 	image string
 }
 
 // newLXCEnv starts a backend and a LocalRepo serving the given packages
 // on its bridge; both are closed when the test ends.
-func newLXCEnv(t testing.TB, cfg lxcbackend.LocalRepoConfig) *lxcEnv {
+func newLXCEnv(t testing.TB, cfg lxctest.LocalRepoConfig) *lxcEnv {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	b, err := lxcbackend.New(lxcbackend.Config{StateDir: searchableTempDir(t), Logf: t.Logf})
-	if err != nil {
-		t.Fatalf("lxc backend: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			t.Errorf("closing the lxc backend: %v", err)
-		}
-	})
-	cfg.Listen = b.Gateway()
-	cfg.Dir = t.TempDir()
-	repo, err := lxcbackend.NewLocalRepo(ctx, cfg)
-	if err != nil {
-		t.Fatalf("local repository: %v", err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	if err := b.AddGuestFiles(repo.GuestFiles()); err != nil {
-		t.Fatal(err)
-	}
-	image := filepath.Join(t.TempDir(), lxcAppliance)
-	if err := b.PrepareImage(ctx, lxcAppliance, image, func(line string) { t.Log(line) }); err != nil {
-		t.Fatalf("PrepareImage: %v", err)
-	}
-	return &lxcEnv{b: b, repo: repo, image: image}
-}
-
-// searchableTempDir is a test directory whose ancestors the root of an
-// unprivileged container (uid 100000 on the host) can enter.
-func searchableTempDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	b := lxctest.NewBackend(t, lxcbackend.Config{})
+	repo := lxctest.ServeRepo(t, b, cfg)
+	return &lxcEnv{b: b, repo: repo, image: lxctest.Image(t, b)}
 }
 
 // lxcCT is a running container; execs counts every command run in it.
@@ -98,11 +48,8 @@ func (e *lxcEnv) startCT(t testing.TB, vmid int) *lxcCT {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spec := backend.ContainerSpec{
-		VMID: vmid, Node: "pve", Hostname: fmt.Sprintf("ct%d", vmid), ImagePath: e.image, Unprivileged: true,
-		MemoryMiB: 1024, SwapMiB: 256, Cores: 2,
-		Networks: []backend.Network{{Index: 0, Name: "eth0", Bridge: "vmbr0", IP: "dhcp"}},
-	}
+	spec := lxctest.Spec(vmid, e.image, "dhcp", true)
+	spec.MemoryMiB, spec.Cores = 1024, 2
 	if err := e.b.Create(ctx, spec, func(string) {}); err != nil {
 		t.Fatalf("create CT %d: %v", vmid, err)
 	}
@@ -136,11 +83,8 @@ func (c *lxcCT) exec(t testing.TB, argv []string, stdin io.Reader) (stdout, stde
 // exits 0; it returns stdout.
 func (c *lxcCT) sh(t testing.TB, script string) string {
 	t.Helper()
-	out, errOut, code := c.exec(t, []string{"/bin/sh", "-c", script}, nil)
-	if code != 0 {
-		t.Fatalf("CT %d: %q exited %d\nstdout: %s\nstderr: %s", c.vmid, script, code, out, errOut)
-	}
-	return out
+	c.execs.Add(1)
+	return lxctest.Sh(t, c.env.b, c.vmid, script)
 }
 
 // provisioned is one agent run in a container.

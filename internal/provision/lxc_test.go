@@ -3,14 +3,12 @@ package provision
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -102,12 +100,12 @@ echo 30 >> /var/log/lxctm-test-runs
 }
 
 func TestProvisionInLXC(t *testing.T) {
-	requireLXC(t)
+	lxctest.Require(t)
 	started := time.Now()
-	env := newLXCEnv(t, lxcbackend.LocalRepoConfig{
+	env := newLXCEnv(t, lxctest.LocalRepoConfig{
 		AptPackages: []string{"hello", "pv", "tree", "ncdu"},
-		PipPackages: []lxcbackend.PipPackage{{Name: "lxctm-demo", Version: "1.0.0"}},
-		NpmPackages: []lxcbackend.NpmPackage{{Name: "lxctm-demo-js", Version: "2.0.0"}},
+		PipPackages: []lxctest.PipPackage{{Name: "lxctm-demo", Version: "1.0.0"}},
+		NpmPackages: []lxctest.NpmPackage{{Name: "lxctm-demo-js", Version: "2.0.0"}},
 	})
 	ct := env.startCT(t, 171)
 	t.Logf("backend, repository and container ready in %s", time.Since(started).Round(time.Millisecond))
@@ -255,7 +253,7 @@ func (sc *lxcScenario) checkDiscovery(t *testing.T, p provisioned) {
 	if web == nil || web.Port != 8080 || web.URL != "http://"+ip+":8080" {
 		t.Fatalf("services %+v, want lxctm-web on 8080 at %s", p.rep.Services, ip)
 	}
-	resp, err := httpGet(web.URL)
+	resp, err := lxctest.GetFromHost(web.URL)
 	if err != nil || !strings.Contains(resp, "hello from the service") {
 		t.Errorf("GET %s: %q, %v", web.URL, resp, err)
 	}
@@ -404,22 +402,4 @@ func containerIP(t testing.TB, env *lxcEnv, vmid int) string {
 	}
 	t.Fatalf("CT %d has no IPv4 address: %+v", vmid, ifaces)
 	return ""
-}
-
-// httpGet fetches a URL's body.
-func httpGet(url string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var b strings.Builder
-	_, err = io.Copy(&b, resp.Body)
-	return b.String(), err
 }

@@ -9,25 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/clocktest"
 )
-
-// fakeClock is the clock seam for ticket lifetimes.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // ticketServer issues numbered tickets and accepts only the ones it lists
 // as valid; renewal (password = a valid ticket) is supported like PVE.
@@ -117,7 +101,7 @@ func (s *ticketServer) routes() map[string]http.HandlerFunc {
 	}
 }
 
-func passwordClient(t *testing.T, f *fakePVE, clock *fakeClock) *Client {
+func passwordClient(t *testing.T, f *fakePVE, clock *clocktest.Clock) *Client {
 	return newTestClient(t, f, func(cfg *Config) {
 		cfg.APIToken, cfg.Username, cfg.Password = "", "root@pam", "hunter2-pass"
 		if clock != nil {
@@ -129,7 +113,7 @@ func passwordClient(t *testing.T, f *fakePVE, clock *fakeClock) *Client {
 func TestTicketRenewedBeforeExpiry(t *testing.T) {
 	srv := newTicketServer("hunter2-pass")
 	f := newFakePVE(t, srv.routes())
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	c := passwordClient(t, f, clock)
 	ctx := t.Context()
 
@@ -164,7 +148,7 @@ func TestTicketRenewedBeforeExpiry(t *testing.T) {
 func TestExpiredTicketReplacedByFreshLogin(t *testing.T) {
 	srv := newTicketServer("hunter2-pass")
 	f := newFakePVE(t, srv.routes())
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	c := passwordClient(t, f, clock)
 	if _, err := c.Version(t.Context()); err != nil {
 		t.Fatal(err)

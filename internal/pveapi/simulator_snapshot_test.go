@@ -8,11 +8,12 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // withDirStorage adds "local-dir", a directory storage for containers:
 // their raw volumes cannot be snapshotted.
-var withDirStorage = pvesim.WithStorages(append(pvesim.DefaultStorages(),
+var withDirStorage = pvesimtest.WithStorages(append(pvesim.DefaultStorages(),
 	pvesim.StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...)
 
 // wantTaskError asserts err is a *TaskError matching sentinel (nil: none)

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lxctm/terraform-provider-pve/internal/clocktest"
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // This file is the client's contract with the simulator: every client
@@ -37,7 +39,7 @@ type authMode struct {
 	name string
 	// tickets is true for the username/password mode.
 	tickets bool
-	config  func(sim *pvesim.Sim) pveapi.Config
+	config  func(sim *pvesimtest.Sim) pveapi.Config
 }
 
 // authModes are the two modes the contract runs in: an API token with the
@@ -46,14 +48,14 @@ type authMode struct {
 var authModes = []authMode{
 	{
 		name: "token+fingerprint",
-		config: func(sim *pvesim.Sim) pveapi.Config {
+		config: func(sim *pvesimtest.Sim) pveapi.Config {
 			return pveapi.Config{Endpoint: sim.Endpoint(), APIToken: sim.APIToken(), TLSFingerprint: sim.Fingerprint()}
 		},
 	},
 	{
 		name:    "password+ca",
 		tickets: true,
-		config: func(sim *pvesim.Sim) pveapi.Config {
+		config: func(sim *pvesimtest.Sim) pveapi.Config {
 			return pveapi.Config{Endpoint: sim.Endpoint(), Username: sim.Username(), Password: sim.Password(), CACertPEM: string(sim.CACertPEM())}
 		},
 	},
@@ -63,19 +65,19 @@ var authModes = []authMode{
 type env struct {
 	t    *testing.T
 	ctx  context.Context
-	sim  *pvesim.Sim
+	sim  *pvesimtest.Sim
 	c    *pveapi.Client
 	mode authMode
 }
 
 // withDebian pre-installs the Debian 12 appliance on "local".
-var withDebian = pvesim.WithTemplates(debianFile)
+var withDebian = pvesimtest.WithTemplates(debianFile)
 
 // newEnv starts a fast simulator (tasks of a few ms, no SSH) and a client
 // with short retry and poll intervals; adjust edits the client config.
-func newEnv(t *testing.T, mode authMode, opts []pvesim.Option, adjust func(*pveapi.Config)) *env {
+func newEnv(t *testing.T, mode authMode, opts []pvesimtest.Option, adjust func(*pveapi.Config)) *env {
 	t.Helper()
-	sim := pvesim.New(t, append([]pvesim.Option{pvesim.WithoutSSH(), pvesim.WithTaskDuration(3 * time.Millisecond)}, opts...)...)
+	sim := pvesimtest.New(t, append([]pvesimtest.Option{pvesimtest.WithoutSSH(), pvesimtest.WithTaskDuration(3 * time.Millisecond)}, opts...)...)
 	cfg := mode.config(sim)
 	cfg.Retry = pveapi.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 	cfg.TaskPoll = pveapi.TaskPollPolicy{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond}
@@ -191,34 +193,34 @@ func wantTask(t *testing.T, res *pveapi.TaskResult, err error, typ string) {
 // each gets a fresh simulator.
 var contractCases = []struct {
 	name string
-	opts []pvesim.Option
+	opts []pvesimtest.Option
 	run  func(e *env)
 }{
-	{name: "cluster", opts: []pvesim.Option{withDebian, pvesim.WithNodes("pve", "pve2")}, run: testCluster},
-	{name: "create and config", opts: []pvesim.Option{withDebian}, run: testCreateAndConfig},
-	{name: "lifecycle, pending and interfaces", opts: []pvesim.Option{withDebian}, run: testLifecycle},
-	{name: "resize", opts: []pvesim.Option{withDebian}, run: testResize},
-	{name: "template and clones", opts: []pvesim.Option{withDebian}, run: testTemplateAndClones},
-	{name: "snapshots", opts: []pvesim.Option{withDebian, withDirStorage}, run: testSnapshots},
-	{name: "storage", opts: []pvesim.Option{withDebian}, run: testStorage},
+	{name: "cluster", opts: []pvesimtest.Option{withDebian, pvesimtest.WithNodes("pve", "pve2")}, run: testCluster},
+	{name: "create and config", opts: []pvesimtest.Option{withDebian}, run: testCreateAndConfig},
+	{name: "lifecycle, pending and interfaces", opts: []pvesimtest.Option{withDebian}, run: testLifecycle},
+	{name: "resize", opts: []pvesimtest.Option{withDebian}, run: testResize},
+	{name: "template and clones", opts: []pvesimtest.Option{withDebian}, run: testTemplateAndClones},
+	{name: "snapshots", opts: []pvesimtest.Option{withDebian, withDirStorage}, run: testSnapshots},
+	{name: "storage", opts: []pvesimtest.Option{withDebian}, run: testStorage},
 	{name: "OS image download", run: testOSImageDownload},
-	{name: "OS image lookup", opts: []pvesim.Option{pvesim.WithTemplates(
+	{name: "OS image lookup", opts: []pvesimtest.Option{pvesimtest.WithTemplates(
 		"debian-12-standard_12.1-1_amd64.tar.zst", "debian-12-standard_12.10-1_amd64.tar.zst", "debian-12-standard_12.8-1_amd64.tar.zst",
 	)}, run: testOSImageLookup},
-	{name: "tasks and the create's OS image", opts: []pvesim.Option{withDebian}, run: testTasksAndContainerOSImage},
+	{name: "tasks and the create's OS image", opts: []pvesimtest.Option{withDebian}, run: testTasksAndContainerOSImage},
 	{name: "delete volume", run: testDeleteVolume},
-	{name: "delete container", opts: []pvesim.Option{withDebian}, run: testDeleteContainer},
-	{name: "task failure", opts: []pvesim.Option{withDebian, pvesim.WithFault(pvesim.Fault{
+	{name: "delete container", opts: []pvesimtest.Option{withDebian}, run: testDeleteContainer},
+	{name: "task failure", opts: []pvesimtest.Option{withDebian, pvesimtest.WithFault(pvesim.Fault{
 		Kind: pvesim.FaultTaskFail, TaskType: "vzcreate", Message: "unable to create CT 100 - no space left on device",
 	})}, run: testTaskFailure},
-	{name: "task warnings", opts: []pvesim.Option{withDebian, pvesim.WithFault(pvesim.Fault{
+	{name: "task warnings", opts: []pvesimtest.Option{withDebian, pvesimtest.WithFault(pvesim.Fault{
 		Kind: pvesim.FaultTaskWarn, TaskType: "vzstart", Message: "cgroup v1 is deprecated",
 	})}, run: testTaskWarnings},
-	{name: "lock timeout retried", opts: []pvesim.Option{withDebian}, run: testLockTimeoutRetried},
-	{name: "proxy error not retried", opts: []pvesim.Option{withDebian}, run: testProxyErrorNotRetried},
-	{name: "dropped connection", opts: []pvesim.Option{withDebian}, run: testDroppedConnection},
+	{name: "lock timeout retried", opts: []pvesimtest.Option{withDebian}, run: testLockTimeoutRetried},
+	{name: "proxy error not retried", opts: []pvesimtest.Option{withDebian}, run: testProxyErrorNotRetried},
+	{name: "dropped connection", opts: []pvesimtest.Option{withDebian}, run: testDroppedConnection},
 	{name: "ticket expiry", run: testTicketExpiry},
-	{name: "parallel auto VMIDs", opts: []pvesim.Option{withDebian}, run: testParallelAutoVMIDs},
+	{name: "parallel auto VMIDs", opts: []pvesimtest.Option{withDebian}, run: testParallelAutoVMIDs},
 }
 
 // TestSimulatorContract runs every contract case in both auth modes.
@@ -1148,9 +1150,9 @@ func testParallelAutoVMIDs(e *env) {
 // TestTicketRenewal shows the password mode renewing its ticket before the
 // 2 h lifetime ends, using the simulator's clock, without any 401.
 func TestTicketRenewal(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
+	clock := clocktest.New(time.Now())
 	mode := authModes[1]
-	e := newEnv(t, mode, []pvesim.Option{pvesim.WithClock(clock.Now)}, func(cfg *pveapi.Config) { cfg.Now = clock.Now })
+	e := newEnv(t, mode, []pvesimtest.Option{pvesimtest.WithClock(clock.Now)}, func(cfg *pveapi.Config) { cfg.Now = clock.Now })
 	_, err := e.c.Version(e.ctx)
 	mustOK(t, "Version", err)
 	clock.Advance(100 * time.Minute)
@@ -1167,23 +1169,4 @@ func TestTicketRenewal(t *testing.T) {
 		t.Errorf("logins %v, want the login and two renewals", statuses(logins))
 	}
 	e.checkAuthentication()
-}
-
-// fakeClock is a clock the test moves forward, shared by simulator and
-// client.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/clocktest"
 )
 
 func TestWaitTaskSuccessAfterRunning(t *testing.T) {
@@ -120,7 +122,7 @@ func TestWaitTaskNoSuchTaskAfterGraceFails(t *testing.T) {
 			writePVEError(w, http.StatusBadRequest, "Parameter verification failed.", map[string]string{"upid": "no such task"})
 		},
 	})
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	c := newTestClient(t, f, func(cfg *Config) {
 		cfg.Now = func() time.Time { clock.Advance(time.Second); return clock.Now() }
 		cfg.TaskPoll.NotFoundGrace = 3 * time.Second

@@ -1,35 +1,20 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/clocktest"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
-// testClock is a settable clock for the simulator's clock seam.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestLoginIssuesTicketAndCSRFInPVEFormat(t *testing.T) {
-	sim := fastSim(t, WithRootPassword("hunter22"))
+	sim := fastSim(t, pvesimtest.WithRootPassword("hunter22"))
 	c := &apiClient{t: t, sim: sim, http: sim.HTTPClient()}
 	r := c.do(http.MethodPost, "/access/ticket", url.Values{"username": {"root"}, "realm": {"pam"}, "password": {"hunter22"}}).ok(t)
 	m := r.object(t)
@@ -49,7 +34,7 @@ func TestLoginIssuesTicketAndCSRFInPVEFormat(t *testing.T) {
 	c.do(http.MethodPost, "/access/ticket", url.Values{"username": {"admin@pve"}, "password": {"hunter22"}}).wantErr(t, 401, "authentication failure")
 	// The request log masks the password.
 	for _, rec := range sim.Requests() {
-		if rec.Path == "/api2/json/access/ticket" && rec.Params["password"] != maskedValue {
+		if rec.Path == "/api2/json/access/ticket" && rec.Params["password"] != "********" {
 			t.Errorf("password logged as %v", rec.Params["password"])
 		}
 	}
@@ -113,10 +98,10 @@ func TestTicketFormsAndCSRF(t *testing.T) {
 }
 
 func TestTicketExpiryAndRenewal(t *testing.T) {
-	clock := &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	sim := fastSim(t, WithClock(clock.Now))
+	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	sim := fastSim(t, pvesimtest.WithClock(clock.Now))
 	c := ticketClient(t, sim)
-	clock.advance(90 * time.Minute)
+	clock.Advance(90 * time.Minute)
 	// Renew with the still valid ticket as password.
 	r := c.do(http.MethodPost, "/access/ticket", url.Values{"username": {"root@pam"}, "password": {c.ticket}}).ok(t).object(t)
 	renewed := *c
@@ -124,7 +109,7 @@ func TestTicketExpiryAndRenewal(t *testing.T) {
 	if renewed.ticket == c.ticket {
 		t.Fatal("renewal returned the same ticket")
 	}
-	clock.advance(31 * time.Minute) // the first ticket is now 2 h 1 min old
+	clock.Advance(31 * time.Minute) // the first ticket is now 2 h 1 min old
 	r2 := c.do(http.MethodGet, "/nodes", nil)
 	if r2.Status != 401 || r2.Reason != "Authentication failed!" {
 		t.Fatalf("expired ticket: %d %q", r2.Status, r2.Reason)
@@ -133,9 +118,9 @@ func TestTicketExpiryAndRenewal(t *testing.T) {
 	// An expired ticket cannot be renewed.
 	c.do(http.MethodPost, "/access/ticket", url.Values{"username": {"root@pam"}, "password": {c.ticket}}).wantErr(t, 401, "authentication failure")
 	// A shorter configured lifetime is honoured.
-	short := fastSim(t, WithClock(clock.Now), WithTicketLifetime(time.Minute))
+	short := fastSim(t, pvesimtest.WithClock(clock.Now), pvesimtest.WithTicketLifetime(time.Minute))
 	sc := ticketClient(t, short)
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if r := sc.do(http.MethodGet, "/nodes", nil); r.Status != 401 {
 		t.Fatalf("ticket older than the configured lifetime: %d", r.Status)
 	}
@@ -144,7 +129,7 @@ func TestTicketExpiryAndRenewal(t *testing.T) {
 func TestTicketExpiryFault(t *testing.T) {
 	sim := fastSim(t)
 	c := ticketClient(t, sim)
-	sim.Faults().MustAdd(Fault{Kind: FaultTicketExpiry, Method: http.MethodGet, Path: "/cluster/resources", Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultTicketExpiry, Method: http.MethodGet, Path: "/cluster/resources", Count: 1})
 	c.do(http.MethodGet, "/nodes", nil).ok(t)
 	r := c.do(http.MethodGet, "/cluster/resources", nil)
 	if r.Status != 401 || r.Reason != "Authentication failed!" {

@@ -8,20 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
 )
 
-// BackendOptions is what a backend factory gets from the simulate command.
-type BackendOptions struct {
-	Nodes    []string
+// backendOptions is what a backend factory gets from the simulate command.
+type backendOptions struct {
 	StateDir string // empty without --state-dir
 	// Egress lets containers reach beyond their bridge (NAT), e.g. the
 	// machine's package mirrors; tests run without it.
@@ -29,35 +28,14 @@ type BackendOptions struct {
 	Logf   func(format string, args ...any)
 }
 
-// BackendFactory creates a backend for --backend.
-type BackendFactory func(BackendOptions) (backend.Backend, error)
-
-var (
-	backendsMu sync.Mutex
-	backends   = map[string]BackendFactory{
-		"memory": func(BackendOptions) (backend.Backend, error) { return backend.NewMemory(), nil },
-		"lxc":    newLXCBackend,
-	}
-)
-
-// RegisterBackend makes a backend selectable with --backend name,
-// replacing any earlier registration of that name.
-func RegisterBackend(name string, f BackendFactory) {
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	backends[name] = f
+// backends are the values of --backend and what creates each.
+var backends = map[string]func(backendOptions) (backend.Backend, error){
+	"memory": func(backendOptions) (backend.Backend, error) { return backend.NewMemory(), nil },
+	"lxc":    newLXCBackend,
 }
 
-func backendNames() []string {
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	names := make([]string, 0, len(backends))
-	for n := range backends {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+// backendNames lists the --backend values, sorted.
+func backendNames() []string { return slices.Sorted(maps.Keys(backends)) }
 
 // readyLine is the one JSON line simulate prints when it is ready.
 type readyLine struct {
@@ -136,14 +114,12 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		}
 		cfg.Faults = append(cfg.Faults, f)
 	}
-	backendsMu.Lock()
 	factory, ok := backends[*backendName]
-	backendsMu.Unlock()
 	if !ok {
 		_, _ = fmt.Fprintf(stderr, "simulate: unknown --backend %q (known: %s)\n", *backendName, strings.Join(backendNames(), ", "))
 		return 2
 	}
-	b, err := factory(BackendOptions{Nodes: cfg.Nodes, StateDir: *stateDir, Egress: *egress, Logf: cfg.Logf})
+	b, err := factory(backendOptions{StateDir: *stateDir, Egress: *egress, Logf: cfg.Logf})
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "simulate: --backend %s: %v\n", *backendName, err)
 		return 1

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"bufio"
@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 )
 
 // buildBinary compiles the provider binary once per test run.
@@ -41,7 +43,7 @@ func buildBinary(t *testing.T) string {
 // simProcess is a running `simulate` process.
 type simProcess struct {
 	cmd    *exec.Cmd
-	ready  readyLine
+	ready  pvesim.ReadyLine
 	stderr *lockedBuffer
 	done   chan error
 }
@@ -304,7 +306,7 @@ func TestRunCLIFlagErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := runCLI(append(tc.args, "--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0"), &out, &errOut, nil)
+			code := pvesim.RunCLI(append(tc.args, "--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0"), &out, &errOut)
 			if code != tc.code || !strings.Contains(errOut.String(), tc.msg) || out.Len() != 0 {
 				t.Errorf("code %d stdout %q stderr %q; want %d and %q", code, out.String(), errOut.String(), tc.code, tc.msg)
 			}
@@ -319,7 +321,7 @@ func TestRunCLIInProcess(t *testing.T) {
 	done := make(chan int, 1)
 	dir := t.TempDir()
 	go func() {
-		done <- runCLI([]string{"--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--state-dir", dir,
+		done <- pvesim.RunCLIUntil([]string{"--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--state-dir", dir,
 			"--api-token", "root@pam!ci=11111111-2222-3333-4444-555555555555", "--root-password", "pw12345",
 			"--fault", "kind=broken-pipe,path=/nodes,count=1"}, &out, &errOut, stop)
 	}()
@@ -330,7 +332,7 @@ func TestRunCLIInProcess(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	var ready readyLine
+	var ready pvesim.ReadyLine
 	if err := json.Unmarshal([]byte(out.String()), &ready); err != nil {
 		t.Fatal(err)
 	}

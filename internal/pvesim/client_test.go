@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"bytes"
@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // apiClient is a minimal PVE API client for the simulator's tests.
 type apiClient struct {
 	t      testing.TB
-	sim    *Sim
+	sim    *pvesimtest.Sim
 	http   *http.Client
 	token  string // "root@pam!sim=…" for token auth
 	ticket string
@@ -34,12 +36,12 @@ type apiResp struct {
 	Total   *int
 }
 
-func tokenClient(t testing.TB, sim *Sim) *apiClient {
+func tokenClient(t testing.TB, sim *pvesimtest.Sim) *apiClient {
 	return &apiClient{t: t, sim: sim, http: sim.HTTPClient(), token: sim.APIToken()}
 }
 
 // ticketClient logs in as root@pam and uses the ticket cookie.
-func ticketClient(t testing.TB, sim *Sim) *apiClient {
+func ticketClient(t testing.TB, sim *pvesimtest.Sim) *apiClient {
 	c := &apiClient{t: t, sim: sim, http: sim.HTTPClient()}
 	r := c.do(http.MethodPost, "/access/ticket", url.Values{"username": {"root@pam"}, "password": {sim.Password()}})
 	if r.Status != 200 {
@@ -213,8 +215,8 @@ func (c *apiClient) createCT(vmid string, extra url.Values) {
 }
 
 // fastSim is a simulator with quick tasks and the Debian template installed.
-func fastSim(t testing.TB, opts ...Option) *Sim {
-	return New(t, append([]Option{WithTaskDuration(5 * time.Millisecond), WithTemplates(debian12)}, opts...)...)
+func fastSim(t testing.TB, opts ...pvesimtest.Option) *pvesimtest.Sim {
+	return pvesimtest.New(t, append([]pvesimtest.Option{pvesimtest.WithTaskDuration(5 * time.Millisecond), pvesimtest.WithTemplates(debian12)}, opts...)...)
 }
 
 func jsonEqual(a any, b string) bool {

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"encoding/json"
@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestNextIDAndResources(t *testing.T) {
-	sim := fastSim(t, WithNodes("pve", "pve2"))
+	sim := fastSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	c := tokenClient(t, sim)
 	r := c.do(http.MethodGet, "/cluster/nextid", nil).ok(t)
 	if string(r.Data) != `"100"` {

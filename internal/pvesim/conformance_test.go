@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pveschema"
 )
 
 // examplePath fills a schema path template with plausible values.
@@ -21,14 +23,14 @@ func examplePath(template string) string {
 func TestSchemaConformanceOfEveryImplementedMethod(t *testing.T) {
 	sim := fastSim(t)
 	root := ticketClient(t, sim)
-	keys := sortedKeys(sim.handlers)
+	keys := sim.RouteKeys()
 	for _, key := range keys {
 		method, template, _ := strings.Cut(key, " ")
 		if template == "/access/ticket" {
 			continue // unauthenticated login: checked below
 		}
 		t.Run(key, func(t *testing.T) {
-			m, _, ok := schema.Lookup(method, examplePath(template))
+			m, _, ok := pveschema.Default().Lookup(method, examplePath(template))
 			if !ok || m.Path != template {
 				t.Fatalf("schema lookup of %s gives %v", examplePath(template), m)
 			}

@@ -118,7 +118,6 @@ func (s *Server) lockCT(ctx context.Context, vmid int, timeout time.Duration) (f
 	return unlock, nil
 }
 
-// backendCall serialises lifecycle calls to the backend per container.
 // lockAndLoadCT is how a task worker starts on a container: take its
 // config lock (PVE's flock, with the normal timeout), then load its config.
 // Failures come back as the task's error text.
@@ -135,6 +134,7 @@ func (s *Server) lockAndLoadCT(ctx context.Context, node string, vmid int) (unlo
 	return unlock, st, nil
 }
 
+// backendCall serialises lifecycle calls to the backend per container.
 func (s *Server) backendCall(ctx context.Context, vmid int, fn func() error) error {
 	unlock, err := s.backendLocks.lock(context.WithoutCancel(ctx), vmid, time.Hour)
 	if err != nil {

@@ -5,9 +5,10 @@
 //
 // # Starting it
 //
-// From Go tests, New(t, opts...) starts a simulator on 127.0.0.1 with
-// random ports (SSH nodes included) and closes it when the test ends; Start
-// does the same from a Config for other programs. From the command line:
+// Start runs a simulator from a Config until Close. Go tests use
+// pvesimtest.New(t, opts...) instead, which starts one on 127.0.0.1 with
+// random ports (SSH nodes included) and closes it when the test ends. From
+// the command line:
 //
 //	terraform-provider-pve simulate [flags]
 //
@@ -15,7 +16,10 @@
 //	--ssh-listen ADDR      first node's SSH address (default 127.0.0.1:2222); node i listens
 //	                       on port+i, or on free ports when the port is 0
 //	--nodes a,b            node names (default pve); the first serves the API
-//	--backend NAME         memory (default) or lxc (not built yet: a clear error)
+//	--backend NAME         memory (default: runs nothing, needs no root) or lxc (real LXC
+//	                       containers on a private bridge, package lxcbackend; root on Linux)
+//	--egress               lxc backend: let containers reach beyond their bridge through
+//	                       NAT (e.g. the machine's package mirrors); off by default
 //	--state-dir DIR        keep CA, server certificate, credentials, SSH host keys and the
 //	                       cluster state (state.json: configs, volumes, tasks) across restarts
 //	--api-token TOKEN      root@pam's token 'root@pam!name=SECRET' (default generated, or the
@@ -90,5 +94,6 @@
 // (the lxc backend copies the container's writable layer). The
 // permission model: root@pam and its token hold every privilege except
 // pve-container's root@pam-only changes, which token ids never satisfy.
-// Containers run on a backend.Backend (the memory backend by default).
+// Containers run on a backend.Backend: the memory backend by default, or
+// real LXC containers with --backend lxc.
 package pvesim

@@ -309,7 +309,8 @@ func (f *Faults) Active() []Fault {
 // if they had all run out; new logins work.
 func (f *Faults) ExpireTickets() { f.expire() }
 
-// fire decides whether a matching fault fires now and counts it down.
+// fireLocked decides whether a matching fault fires now and counts it
+// down; the caller holds f.mu.
 func (f *Faults) fireLocked(a *armedFault) bool {
 	if a.Probability > 0 && a.Probability < 1 && f.randomF() >= a.Probability {
 		return false

@@ -12,7 +12,7 @@ import (
 // newLXCBackend is the factory of --backend lxc: real LXC containers on a
 // private bridge, under <state-dir>/lxc (or a fresh directory without a
 // state dir).
-func newLXCBackend(o BackendOptions) (backend.Backend, error) {
+func newLXCBackend(o backendOptions) (backend.Backend, error) {
 	if err := lxcbackend.Available(); err != nil {
 		return nil, err
 	}

@@ -1,12 +1,17 @@
-package pvesim
+package pvesim_test
 
 import (
 	"context"
+	"crypto/sha1" //nolint:gosec // PVE's config digest is a SHA-1
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestConfigTagsDescriptionAndTypes(t *testing.T) {
@@ -39,7 +44,7 @@ func TestConfigTagsDescriptionAndTypes(t *testing.T) {
 		t.Errorf("config text = %q", ct.ConfigText)
 	}
 	// The digest is the SHA-1 of the config file.
-	if conf["digest"] != configDigest(ct.ConfigText) || len(ct.Digest) != 40 {
+	if conf["digest"] != fmt.Sprintf("%x", sha1.Sum([]byte(ct.ConfigText))) || len(ct.Digest) != 40 {
 		t.Errorf("digest %v does not match the config text", conf["digest"])
 	}
 }
@@ -144,11 +149,11 @@ func TestPendingChangesOnRunningContainer(t *testing.T) {
 }
 
 func TestConfigLockTimeout(t *testing.T) {
-	sim := fastSim(t, WithLockTimeouts(150*time.Millisecond, 100*time.Millisecond))
+	sim := fastSim(t, pvesimtest.WithLockTimeouts(150*time.Millisecond, 100*time.Millisecond))
 	c := tokenClient(t, sim)
 	c.createCT("100", nil)
 	// Someone else holds the config lock.
-	unlock, err := sim.locks.lock(context.Background(), 100, time.Second)
+	unlock, err := sim.HoldConfigLock(context.Background(), 100, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +166,12 @@ func TestConfigLockTimeout(t *testing.T) {
 	unlock()
 	c.do(http.MethodPut, "/nodes/pve/lxc/100/config", url.Values{"cores": {"2"}}).ok(t)
 	// The lock-timeout fault makes the matching request fail the same way.
-	sim.Faults().MustAdd(Fault{Kind: FaultLockTimeout, Method: http.MethodPut, Path: "/nodes/*/lxc/*/config", Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultLockTimeout, Method: http.MethodPut, Path: "/nodes/*/lxc/*/config", Count: 1})
 	c.do(http.MethodPut, "/nodes/pve/lxc/100/config", url.Values{"cores": {"3"}}).
 		wantErr(t, 500, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout")
 	c.do(http.MethodPut, "/nodes/pve/lxc/100/config", url.Values{"cores": {"3"}}).ok(t)
 	// In a task the timeout becomes the exitstatus.
-	sim.Faults().MustAdd(Fault{Kind: FaultLockTimeout, Path: "/nodes/*/lxc/*/status/start", Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultLockTimeout, Path: "/nodes/*/lxc/*/status/start", Count: 1})
 	upid := c.do(http.MethodPost, "/nodes/pve/lxc/100/status/start", url.Values{}).ok(t).str(t)
 	if st := c.waitTask("pve", upid); st["exitstatus"] != "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout" {
 		t.Errorf("start with lock fault: %v", st["exitstatus"])

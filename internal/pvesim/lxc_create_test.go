@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestCreateWritesLockCreateThenFinalConfigWithDefaults(t *testing.T) {
-	sim := New(t, WithTemplates(debian12), WithTaskDurationFor("vzcreate", 400*time.Millisecond), WithTaskDuration(5*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDurationFor("vzcreate", 400*time.Millisecond), pvesimtest.WithTaskDuration(5*time.Millisecond))
 	c := tokenClient(t, sim)
 	upid := c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{
 		"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"},
@@ -162,7 +165,7 @@ func TestCreateWithMountPointsTagsAndStart(t *testing.T) {
 func TestCreateKeepsContainerWhenStartFails(t *testing.T) {
 	sim := fastSim(t)
 	c := tokenClient(t, sim)
-	sim.Faults().MustAdd(Fault{Kind: FaultLockTimeout, Path: "/nodes/*/lxc", Method: http.MethodPost, Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultLockTimeout, Path: "/nodes/*/lxc", Method: http.MethodPost, Count: 1})
 	// The lock fault makes the request's own lock fail before anything exists.
 	c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).
 		wantErr(t, 500, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout")

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestStartStopShutdownRebootRules(t *testing.T) {
@@ -81,7 +83,7 @@ func TestResizeRules(t *testing.T) {
 }
 
 func TestTemplateAndClones(t *testing.T) {
-	sim := New(t, WithTemplates(debian12), WithTaskDuration(5*time.Millisecond), WithTaskDurationFor("vzclone", 300*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDuration(5*time.Millisecond), pvesimtest.WithTaskDurationFor("vzclone", 300*time.Millisecond))
 	c := tokenClient(t, sim)
 	c.createCT("100", url.Values{"net0": {"name=eth0,bridge=vmbr0,ip=dhcp"}, "hostname": {"golden"}})
 	c.mustTask(http.MethodPost, "/nodes/pve/lxc/100/status/start", url.Values{})
@@ -147,7 +149,7 @@ func TestTemplateAndClones(t *testing.T) {
 }
 
 func TestDestroyLocksDestroyedAndRemovesEverything(t *testing.T) {
-	sim := New(t, WithTemplates(debian12), WithTaskDuration(5*time.Millisecond), WithTaskDurationFor("vzdestroy", 300*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDuration(5*time.Millisecond), pvesimtest.WithTaskDurationFor("vzdestroy", 300*time.Millisecond))
 	c := tokenClient(t, sim)
 	c.createCT("100", url.Values{"rootfs": {"local-lvm:4"}, "mp0": {"local-lvm:1,mp=/data"}, "start": {"1"}})
 	upid := c.do(http.MethodDelete, "/nodes/pve/lxc/100", url.Values{"force": {"1"}, "purge": {"1"}}).ok(t).str(t)

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"bytes"
@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // The snapshot API's conformance cases run against the memory backend and,
@@ -25,7 +28,7 @@ import (
 // the snapshot tasks, which run long enough to observe their locks.
 type snapshotEnv struct {
 	t   *testing.T
-	sim *Sim
+	sim *pvesimtest.Sim
 	c   *apiClient // API token
 	lxc *lxcbackend.Backend
 }
@@ -33,40 +36,26 @@ type snapshotEnv struct {
 // snapshotTaskDuration is how long the snapshot tasks and vzstart run.
 const snapshotTaskDuration = 250 * time.Millisecond
 
-func snapshotOptions() []Option {
-	return []Option{
-		WithTemplates(debian12), WithTaskDuration(5 * time.Millisecond),
-		WithTaskDurationFor("vzsnapshot", snapshotTaskDuration), WithTaskDurationFor("vzdelsnapshot", snapshotTaskDuration),
-		WithTaskDurationFor("vzrollback", snapshotTaskDuration), WithTaskDurationFor("vzstart", snapshotTaskDuration),
-		WithStorages(append(DefaultStorages(), StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...),
+func snapshotOptions() []pvesimtest.Option {
+	return []pvesimtest.Option{
+		pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDuration(5 * time.Millisecond),
+		pvesimtest.WithTaskDurationFor("vzsnapshot", snapshotTaskDuration), pvesimtest.WithTaskDurationFor("vzdelsnapshot", snapshotTaskDuration),
+		pvesimtest.WithTaskDurationFor("vzrollback", snapshotTaskDuration), pvesimtest.WithTaskDurationFor("vzstart", snapshotTaskDuration),
+		pvesimtest.WithStorages(append(pvesim.DefaultStorages(), pvesim.StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...),
 	}
 }
 
 func newMemorySnapshotEnv(t *testing.T) *snapshotEnv {
-	sim := New(t, snapshotOptions()...)
+	sim := pvesimtest.New(t, snapshotOptions()...)
 	return &snapshotEnv{t: t, sim: sim, c: tokenClient(t, sim)}
 }
 
 // newLXCSnapshotEnv runs the simulator on real LXC containers, or skips
 // where that cannot work.
 func newLXCSnapshotEnv(t *testing.T) *snapshotEnv {
-	if os.Geteuid() != 0 {
-		t.Skip("the lxc backend needs root")
-	}
-	if err := lxcbackend.Available(); err != nil {
-		t.Skipf("lxc backend not available here: %v", err)
-	}
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil { //nolint:gosec // unprivileged containers' root must enter it
-			t.Fatal(err)
-		}
-	}
-	b, err := lxcbackend.New(lxcbackend.Config{StateDir: dir, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := New(t, append(snapshotOptions(), WithBackend(b))...)
+	lxctest.Require(t)
+	b := lxctest.NewBackend(t, lxcbackend.Config{})
+	sim := pvesimtest.New(t, append(snapshotOptions(), pvesimtest.WithBackend(b))...)
 	return &snapshotEnv{t: t, sim: sim, c: tokenClient(t, sim), lxc: b}
 }
 
@@ -232,7 +221,7 @@ func testSnapshotCreateAndList(e *snapshotEnv) {
 	if cur["description"] != "You are here!" || cur["parent"] != "s2" || cur["running"] != float64(0) || cur["digest"] != ct.Digest || cur["snaptime"] != nil {
 		t.Errorf("current entry %v", cur)
 	}
-	if _, err := parseCTConfig(ct.ConfigText); err != nil {
+	if err := pvesim.ParseCTConfig(ct.ConfigText); err != nil {
 		t.Errorf("config file does not parse back: %v", err)
 	}
 	if m := e.sim.Memory(); m != nil {
@@ -503,7 +492,7 @@ func (e *snapshotEnv) waitForTemplate(vmid int) {
 func testSnapshotTaskFailure(e *snapshotEnv) {
 	t, c := e.t, e.c
 	c.createCT("100", nil)
-	if _, err := e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzsnapshot", Message: "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space", Count: 1}); err != nil {
+	if _, err := e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzsnapshot", Message: "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space", Count: 1}); err != nil {
 		t.Fatal(err)
 	}
 	e.failedTask(http.MethodPost, snapPath(100), url.Values{"snapname": {"s1"}}, "lvcreate snapshot 'pve/snap_vm-100-disk-0_s1' error: out of space")
@@ -512,7 +501,7 @@ func testSnapshotTaskFailure(e *snapshotEnv) {
 		t.Errorf("after a failed snapshot: lock %q\n%s", ct.Lock, ct.ConfigText)
 	}
 	e.snapshot(100, "s1", "")
-	if _, err := e.sim.Faults().Add(Fault{Kind: FaultTaskFail, TaskType: "vzrollback", Message: "interrupted", Count: 1}); err != nil {
+	if _, err := e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzrollback", Message: "interrupted", Count: 1}); err != nil {
 		t.Fatal(err)
 	}
 	e.failedTask(http.MethodPost, snapPath(100, "s1", "rollback"), url.Values{}, "interrupted")
@@ -525,8 +514,8 @@ func testSnapshotTaskFailure(e *snapshotEnv) {
 // config sections come back, and the memory backend holds them again.
 func TestSnapshotsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	srv := startIn(t, dir, func(c *Config) { c.Templates = []string{debian12} })
-	c := tokenClient(t, &Sim{Server: srv})
+	srv := startIn(t, dir, pvesimtest.WithTemplates(debian12))
+	c := tokenClient(t, srv)
 	c.createCT("100", url.Values{"memory": {"512"}})
 	c.mustTask(http.MethodPost, snapPath(100), url.Values{"snapname": {"s1"}, "description": {"kept"}})
 	c.do(http.MethodPut, ctPath+"100/config", url.Values{"memory": {"1024"}}).ok(t)
@@ -536,13 +525,12 @@ func TestSnapshotsSurviveRestart(t *testing.T) {
 	}
 	srv2 := startIn(t, dir)
 	defer func() { _ = srv2.Close() }()
-	sim2 := &Sim{Server: srv2}
-	c2 := tokenClient(t, sim2)
+	c2 := tokenClient(t, srv2)
 	after, _ := srv2.Container(100)
 	if after.ConfigText != before.ConfigText || !strings.Contains(after.ConfigText, "[s1]") {
 		t.Fatalf("config after restart:\n%s\nbefore:\n%s", after.ConfigText, before.ConfigText)
 	}
-	if got := sim2.Memory().Snapshots(100); len(got) != 1 || got[0] != "s1" {
+	if got := srv2.Memory().Snapshots(100); len(got) != 1 || got[0] != "s1" {
 		t.Errorf("memory backend snapshots after restart = %v", got)
 	}
 	var entries []map[string]any

@@ -1,7 +1,6 @@
-package pvesim
+package pvesim_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,25 +10,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
-func startIn(t *testing.T, dir string, opts ...func(*Config)) *Server {
+// startIn starts a simulator that keeps its state in dir; tests close it
+// early to restart another one on the same directory.
+func startIn(t *testing.T, dir string, opts ...pvesimtest.Option) *pvesimtest.Sim {
 	t.Helper()
-	cfg := Config{StateDir: dir, TaskDuration: 5 * time.Millisecond, Logf: t.Logf}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv
+	return pvesimtest.New(t, append([]pvesimtest.Option{pvesimtest.WithStateDir(dir), pvesimtest.WithTaskDuration(5 * time.Millisecond)}, opts...)...)
 }
 
 func TestStateSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	srv := startIn(t, dir)
-	c := tokenClient(t, &Sim{Server: srv})
+	c := tokenClient(t, srv)
 	c.mustTask(http.MethodPost, "/nodes/pve/aplinfo", url.Values{"storage": {"local"}, "template": {debian12}})
 	c.createCT("100", url.Values{"description": {"keep me"}, "tags": {"x"}, "start": {"1"}})
 	c.createCT("101", nil)
@@ -51,7 +46,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if srv2.Fingerprint() != fingerprint {
 		t.Errorf("server certificate changed: %s → %s (listen %s)", fingerprint, srv2.Fingerprint(), endpoint)
 	}
-	c2 := tokenClient(t, &Sim{Server: srv2})
+	c2 := tokenClient(t, srv2)
 	cts := srv2.Containers()
 	if len(cts) != 2 || cts[0].Status != "running" || cts[0].Config["description"] != "keep me\n" || cts[0].Config["tags"] != "x" {
 		t.Fatalf("containers after restart: %+v", cts)
@@ -60,7 +55,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if after.ConfigText != before.ConfigText || after.Pending["nameserver"] != "9.9.9.9" {
 		t.Errorf("config text changed:\n%s\n---\n%s", before.ConfigText, after.ConfigText)
 	}
-	if _, running := srv2.backend.(interface{ Running(int) (bool, bool) }).Running(100); !running {
+	if _, running := srv2.Memory().Running(100); !running {
 		t.Error("running container not restarted in the backend")
 	}
 	if vols := srv2.Volumes("pve", "local"); len(vols) != 1 || vols[0].VolID != debianVol {
@@ -78,7 +73,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 	// Credentials given explicitly win over the stored ones.
 	_ = srv2.Close()
-	srv3 := startIn(t, dir, func(c *Config) { c.RootPassword = "newpass1" })
+	srv3 := startIn(t, dir, pvesimtest.WithRootPassword("newpass1"))
 	defer func() { _ = srv3.Close() }()
 	if srv3.Password() != "newpass1" || srv3.APIToken() != token {
 		t.Errorf("explicit password not used (%q) or token lost", srv3.Password())
@@ -89,17 +84,16 @@ func TestStateSurvivesRestart(t *testing.T) {
 // while writing its state: the temp file is half written and never renamed.
 func TestCrashDuringStateWriteKeepsPreviousState(t *testing.T) {
 	dir := t.TempDir()
-	srv := startIn(t, dir, func(c *Config) { c.Templates = []string{debian12} })
-	c := tokenClient(t, &Sim{Server: srv})
+	srv := startIn(t, dir, pvesimtest.WithTemplates(debian12))
+	c := tokenClient(t, srv)
 	c.createCT("100", nil)
-	srv.persist() // the create task's last write may still be in flight
-	good, err := os.ReadFile(filepath.Join(dir, stateFileName))
+	srv.PersistNow() // the create task's last write may still be in flight
+	good, err := os.ReadFile(filepath.Join(dir, "state.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	crashed := errors.New("killed")
-	srv.persistMu.Lock()
-	srv.writeState = func(path string, data []byte, _ os.FileMode) error {
+	srv.SetStateWriter(func(path string, data []byte, _ os.FileMode) error {
 		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 		if err != nil {
 			return err
@@ -107,10 +101,9 @@ func TestCrashDuringStateWriteKeepsPreviousState(t *testing.T) {
 		_, _ = tmp.Write(data[:len(data)/2])
 		_ = tmp.Close()
 		return crashed
-	}
-	srv.persistMu.Unlock()
+	})
 	c.do(http.MethodPut, "/nodes/pve/lxc/100/config", url.Values{"hostname": {"lost-update"}}).ok(t)
-	now, _ := os.ReadFile(filepath.Join(dir, stateFileName))
+	now, _ := os.ReadFile(filepath.Join(dir, "state.json"))
 	if string(now) != string(good) {
 		t.Fatal("state file changed although every write 'crashed'")
 	}
@@ -118,8 +111,7 @@ func TestCrashDuringStateWriteKeepsPreviousState(t *testing.T) {
 	if len(leftovers) == 0 {
 		t.Fatal("the simulated crash left no temp file")
 	}
-	_ = srv.http.Close() // no clean shutdown: the process "died"
-	srv.workers.Wait()
+	srv.Kill() // no clean shutdown: the process "died"
 
 	srv2 := startIn(t, dir)
 	defer func() { _ = srv2.Close() }()
@@ -128,9 +120,9 @@ func TestCrashDuringStateWriteKeepsPreviousState(t *testing.T) {
 		t.Fatalf("after crash: %+v %v", ct, ok)
 	}
 	// A later write still works and replaces the file atomically.
-	c2 := tokenClient(t, &Sim{Server: srv2})
+	c2 := tokenClient(t, srv2)
 	c2.do(http.MethodPut, "/nodes/pve/lxc/100/config", url.Values{"hostname": {"kept"}}).ok(t)
-	data, _ := os.ReadFile(filepath.Join(dir, stateFileName))
+	data, _ := os.ReadFile(filepath.Join(dir, "state.json"))
 	if !strings.Contains(string(data), "hostname: kept") {
 		t.Error("new state not written")
 	}
@@ -138,7 +130,7 @@ func TestCrashDuringStateWriteKeepsPreviousState(t *testing.T) {
 
 func TestRequestLogFileHasNoSecrets(t *testing.T) {
 	var buf lockedBuffer
-	sim := fastSim(t, WithRequestLog(&buf), WithRootPassword("topsecret1"))
+	sim := fastSim(t, pvesimtest.WithRequestLog(&buf), pvesimtest.WithRootPassword("topsecret1"))
 	c := ticketClient(t, sim)
 	c.do(http.MethodGet, "/nodes", nil).ok(t)
 	tokenClient(t, sim).do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"},

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"bytes"
@@ -10,11 +10,14 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // sshRun runs one command on a node over SSH as root and returns its
 // output and exit status.
-func sshRun(t *testing.T, node NodeInfo, password, command, stdin string) (stdout, stderr string, code int) {
+func sshRun(t *testing.T, node pvesim.NodeInfo, password, command, stdin string) (stdout, stderr string, code int) {
 	t.Helper()
 	hostKey, _, _, _, err := ssh.ParseAuthorizedKey([]byte(node.SSHHostKey))
 	if err != nil {
@@ -55,7 +58,7 @@ func asExitError(err error, target **ssh.ExitError) bool {
 }
 
 func TestSSHNodeExecThroughBackend(t *testing.T) {
-	sim := fastSim(t, WithNodes("pve", "pve2"))
+	sim := fastSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	c := tokenClient(t, sim)
 	c.createCT("100", url.Values{"start": {"1"}})
 	c.mustTask("POST", "/nodes/pve2/lxc", url.Values{"vmid": {"200"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}})

@@ -122,7 +122,8 @@ func templateFormat(file string) string {
 	return ""
 }
 
-// vztmplVolname is "vztmpl/<file>" for a valid template file.
+// vztmplVolnameRE matches a vztmpl volume name, "vztmpl/<file>", and
+// captures the file.
 var vztmplVolnameRE = regexp.MustCompile(`^vztmpl/([^/]+)$`)
 
 // templateFileRel is where a vztmpl volume's file lives inside a node's

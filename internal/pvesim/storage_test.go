@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 func TestStorageListsLikeAStockInstall(t *testing.T) {
@@ -35,7 +38,7 @@ func TestStorageListsLikeAStockInstall(t *testing.T) {
 }
 
 func TestAplinfoDownloadCreatesTemplateVolume(t *testing.T) {
-	sim := New(t, WithTaskDuration(5*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTaskDuration(5*time.Millisecond))
 	c := tokenClient(t, sim)
 	var index []map[string]any
 	c.do(http.MethodGet, "/nodes/pve/aplinfo", nil).ok(t).decode(t, &index)
@@ -102,16 +105,16 @@ func TestAplinfoDownloadCreatesTemplateVolume(t *testing.T) {
 
 func TestConfiguredStoragesAreChecked(t *testing.T) {
 	for _, tc := range []struct {
-		storage StorageConfig
+		storage pvesim.StorageConfig
 		want    string
 	}{
-		{StorageConfig{ID: "z", Type: "dir", Path: "/x", Total: 1}, `storage "z": an id is a letter`},
-		{StorageConfig{ID: "tank", Type: "zfspool", Total: 1}, `storage "tank": type "zfspool" is not simulated; use dir or lvmthin`},
-		{StorageConfig{ID: "data", Type: "dir", Path: "relative", Total: 1}, `storage "data": a dir storage needs an absolute path`},
-		{StorageConfig{ID: "local", Type: "dir", Path: "/var/lib/vz", Total: 1}, `storage "local" is configured twice`},
-		{StorageConfig{ID: "thin", Type: "lvmthin"}, `storage "thin": the capacity (Total) must be positive`},
+		{pvesim.StorageConfig{ID: "z", Type: "dir", Path: "/x", Total: 1}, `storage "z": an id is a letter`},
+		{pvesim.StorageConfig{ID: "tank", Type: "zfspool", Total: 1}, `storage "tank": type "zfspool" is not simulated; use dir or lvmthin`},
+		{pvesim.StorageConfig{ID: "data", Type: "dir", Path: "relative", Total: 1}, `storage "data": a dir storage needs an absolute path`},
+		{pvesim.StorageConfig{ID: "local", Type: "dir", Path: "/var/lib/vz", Total: 1}, `storage "local" is configured twice`},
+		{pvesim.StorageConfig{ID: "thin", Type: "lvmthin"}, `storage "thin": the capacity (Total) must be positive`},
 	} {
-		_, err := Start(context.Background(), Config{Storages: append(DefaultStorages(), tc.storage), DisableSSH: true})
+		_, err := pvesim.Start(context.Background(), pvesim.Config{Storages: append(pvesim.DefaultStorages(), tc.storage), DisableSSH: true})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("storage %+v: error %v, want %q", tc.storage, err, tc.want)
 		}

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"net/http"
@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 var upidRE = regexp.MustCompile(`^UPID:pve:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:download:debian-12-standard_12\.7-1_amd64\.tar\.zst:root@pam!sim:$`)
 
 func TestTaskLifecycleStatusAndLog(t *testing.T) {
-	sim := New(t, WithTaskDurationFor("download", 300*time.Millisecond), WithTaskDuration(5*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTaskDurationFor("download", 300*time.Millisecond), pvesimtest.WithTaskDuration(5*time.Millisecond))
 	c := tokenClient(t, sim)
 	upid := c.do(http.MethodPost, "/nodes/pve/aplinfo", url.Values{"storage": {"local"}, "template": {debian12}}).ok(t).str(t)
 	if !upidRE.MatchString(upid) {
@@ -87,7 +89,7 @@ func TestTaskFailureWarningsAndInterrupt(t *testing.T) {
 	c := tokenClient(t, sim)
 	c.createCT("100", nil)
 
-	sim.Faults().MustAdd(Fault{Kind: FaultTaskFail, TaskType: "vzstart", Message: "startup for container '100' failed", Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzstart", Message: "startup for container '100' failed", Count: 1})
 	upid := c.do(http.MethodPost, "/nodes/pve/lxc/100/status/start", url.Values{}).ok(t).str(t)
 	st := c.waitTask("pve", upid)
 	if st["exitstatus"] != "startup for container '100' failed" {
@@ -100,7 +102,7 @@ func TestTaskFailureWarningsAndInterrupt(t *testing.T) {
 		t.Errorf("CT runs after a failed start")
 	}
 
-	sim.Faults().MustAdd(Fault{Kind: FaultTaskWarn, TaskType: "vzstart", Message: "something odd", Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultTaskWarn, TaskType: "vzstart", Message: "something odd", Count: 1})
 	upid = c.do(http.MethodPost, "/nodes/pve/lxc/100/status/start", url.Values{}).ok(t).str(t)
 	st = c.waitTask("pve", upid)
 	if st["exitstatus"] != "WARNINGS: 1" {
@@ -112,7 +114,7 @@ func TestTaskFailureWarningsAndInterrupt(t *testing.T) {
 	}
 
 	// A slow task can be stopped with DELETE.
-	sim.Faults().MustAdd(Fault{Kind: FaultTaskSlow, TaskType: "vzstop", Delay: time.Minute, Count: 1})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultTaskSlow, TaskType: "vzstop", Delay: time.Minute, Count: 1})
 	upid = c.do(http.MethodPost, "/nodes/pve/lxc/100/status/stop", url.Values{}).ok(t).str(t)
 	c.do(http.MethodDelete, "/nodes/pve/tasks/"+upid, nil).ok(t)
 	if st := c.waitTask("pve", upid); st["exitstatus"] != "received interrupt" {
@@ -123,7 +125,7 @@ func TestTaskFailureWarningsAndInterrupt(t *testing.T) {
 func TestCreateFailureByFaultRollsBack(t *testing.T) {
 	sim := fastSim(t)
 	c := tokenClient(t, sim)
-	sim.Faults().MustAdd(Fault{Kind: FaultTaskFail, TaskType: "vzcreate", Message: "disk full"})
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzcreate", Message: "disk full"})
 	upid := c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).ok(t).str(t)
 	if st := c.waitTask("pve", upid); st["exitstatus"] != "disk full" {
 		t.Fatalf("exitstatus = %v", st["exitstatus"])

@@ -1,4 +1,4 @@
-package pvesim
+package pvesim_test
 
 import (
 	"bufio"
@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // rawRequest sends request bytes over TLS and returns everything the
 // server wrote back, status line included.
-func rawRequest(t *testing.T, sim *Sim, request string) string {
+func rawRequest(t *testing.T, sim *pvesimtest.Sim, request string) string {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(sim.CACertPEM())
@@ -37,7 +39,7 @@ func rawRequest(t *testing.T, sim *Sim, request string) string {
 }
 
 func TestReasonPhraseAndErrorEnvelopeOnTheWire(t *testing.T) {
-	sim := New(t, WithTemplates(debian12), WithTaskDurationFor("vzcreate", 2*time.Second), WithTaskDuration(5*time.Millisecond))
+	sim := pvesimtest.New(t, pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDurationFor("vzcreate", 2*time.Second), pvesimtest.WithTaskDuration(5*time.Millisecond))
 	c := tokenClient(t, sim)
 	c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).ok(t)
 	body := "memory=1024"

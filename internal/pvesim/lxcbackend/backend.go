@@ -215,14 +215,15 @@ func (b *Backend) Bridge() string { return b.net.Bridge }
 func (b *Backend) Subnet() netip.Prefix { return b.net.Subnet }
 
 // Gateway is the bridge's own address: the containers' gateway and where
-// LocalRepo serves packages to them.
+// the tests serve packages to them (lxctest.LocalRepo).
 func (b *Backend) Gateway() netip.Addr { return b.net.gateway() }
 
 // AddGuestFiles makes the backend write files into every container it
 // creates or clones from now on, as a site's customised template would
-// carry them. Tests use it to point package managers at a LocalRepo (see
-// LocalRepo.GuestFiles) before anything in the container runs. Keys are
-// absolute paths; the content replaces what the image has there.
+// carry them. Tests use it to point package managers at a local
+// repository (lxctest.LocalRepo.GuestFiles) before anything in the
+// container runs. Keys are absolute paths; the content replaces what the
+// image has there.
 func (b *Backend) AddGuestFiles(files map[string]string) error {
 	for path := range files {
 		if !filepath.IsAbs(path) || filepath.Clean(path) != path || path == "/" {

@@ -1,31 +1,20 @@
-package lxcbackend
+package lxcbackend_test
 
 import (
 	"context"
 	"testing"
-	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
-// benchBackend starts a backend for a benchmark, or skips it where real
-// containers cannot run.
-func benchBackend(b *testing.B) (*Backend, string) {
+// benchBackend starts a quiet backend and prepares the image for a
+// benchmark, or skips it where real containers cannot run.
+func benchBackend(b *testing.B) (*lxcbackend.Backend, string) {
 	b.Helper()
-	if err := Available(); err != nil {
-		b.Skipf("lxc backend not available here: %v", err)
-	}
-	dir := searchableTempDir(b)
-	be, err := New(Config{StateDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = be.Close() })
-	image := dir + "/" + testAppliance
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := be.PrepareImage(ctx, testAppliance, image, func(string) {}); err != nil {
-		b.Fatal(err)
-	}
-	return be, image
+	lxctest.Require(b)
+	be := lxctest.NewBackend(b, lxcbackend.Config{Logf: func(string, ...any) {}})
+	return be, lxctest.Image(b, be)
 }
 
 // BenchmarkExec measures one `pct exec` round trip (lxc-attach running
@@ -33,7 +22,7 @@ func benchBackend(b *testing.B) (*Backend, string) {
 func BenchmarkExec(b *testing.B) {
 	be, image := benchBackend(b)
 	ctx := context.Background()
-	if err := be.Create(ctx, testSpec(601, image, "dhcp", false), func(string) {}); err != nil {
+	if err := be.Create(ctx, lxctest.Spec(601, image, "dhcp", false), func(string) {}); err != nil {
 		b.Fatal(err)
 	}
 	if err := be.Start(ctx, 601); err != nil {
@@ -56,7 +45,7 @@ func BenchmarkCreateStartDestroy(b *testing.B) {
 	vmid := 700
 	for b.Loop() {
 		vmid++
-		if err := be.Create(ctx, testSpec(vmid, image, "dhcp", true), func(string) {}); err != nil {
+		if err := be.Create(ctx, lxctest.Spec(vmid, image, "dhcp", true), func(string) {}); err != nil {
 			b.Fatal(err)
 		}
 		if err := be.Start(ctx, vmid); err != nil {
@@ -74,10 +63,10 @@ func BenchmarkCreateStartDestroy(b *testing.B) {
 // provisionedContainer starts a container whose writable layer looks like
 // one after provisioning: a copied library tree (thousands of files) and a
 // 100 MB file.
-func provisionedContainer(b *testing.B, be *Backend, image string, vmid int) {
+func provisionedContainer(b *testing.B, be *lxcbackend.Backend, image string, vmid int) {
 	b.Helper()
 	ctx := context.Background()
-	if err := be.Create(ctx, testSpec(vmid, image, "dhcp", true), func(string) {}); err != nil {
+	if err := be.Create(ctx, lxctest.Spec(vmid, image, "dhcp", true), func(string) {}); err != nil {
 		b.Fatal(err)
 	}
 	if err := be.Start(ctx, vmid); err != nil {

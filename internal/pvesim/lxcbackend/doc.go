@@ -26,6 +26,7 @@
 // Everything the backend creates on the host is recorded before it is made,
 // so Close, or CleanupStale after a crash, can take it all down again; host
 // settings shared by simulators (ip_forward, /etc/subuid) are restored by
-// the last one to stop. LocalRepo serves apt, pip and npm packages on the
-// bridge so that tests never need traffic to leave it.
+// the last one to stop. The tests' harness, with a local apt, pip and npm
+// repository on the bridge so that no test traffic leaves it, is package
+// lxctest.
 package lxcbackend

@@ -1,7 +1,6 @@
 package lxcbackend
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +18,7 @@ type hostTool struct {
 	purpose string
 }
 
-// hostTools is everything the backend and LocalRepo run on the host.
+// hostTools is everything the backend runs on the host.
 var hostTools = []hostTool{
 	{"lxc-start", "lxc", "running containers"},
 	{"lxc-stop", "lxc", "stopping containers"},
@@ -34,16 +33,14 @@ var hostTools = []hostTool{
 	{"nft", "nftables", "isolating the bridge"},
 	{"ip", "iproute2", "the bridge and container addresses"},
 	{"nsenter", "util-linux", "reading container interfaces"},
-	{"apt-get", "apt", "downloading packages for the local repository"},
-	{"dpkg-deb", "dpkg", "indexing the local apt repository"},
 }
 
 // lxcCommonConfig is the stock LXC configuration every container includes.
 const lxcCommonConfig = "/usr/share/lxc/config/common.conf"
 
 // Available reports why the lxc backend cannot run on this machine, or nil
-// when it can. Tests and `make test` skip the real-container suite with this
-// message; EnsureHostPackages fixes the missing-package cases.
+// when it can. The real-container tests skip with this message; installing
+// MissingPackages fixes the missing-package cases.
 func Available() error {
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("the lxc backend needs Linux (this is %s)", runtime.GOOS)
@@ -68,30 +65,10 @@ func Available() error {
 	return nil
 }
 
-// EnsureHostPackages installs the Debian packages the backend needs when
-// some are missing, so the end-to-end harness and CI can start from a bare
-// Debian machine. It does nothing when everything is present and refuses
-// to run when not root or not on Linux.
-func EnsureHostPackages(ctx context.Context) error {
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		return Available()
-	}
-	missing := missingTools()
-	if len(missing) == 0 {
-		return Available()
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("installing %s needs apt-get: %w", strings.Join(toolPackages(missing), " "), err)
-	}
-	if _, err := runCommand(ctx, "apt-get", "update", "-q"); err != nil {
-		return fmt.Errorf("installing the lxc backend's packages: %w", err)
-	}
-	args := append([]string{"install", "-y", "-q", "--no-install-recommends"}, toolPackages(missing)...)
-	if _, err := runCommand(ctx, "apt-get", args...); err != nil {
-		return fmt.Errorf("installing the lxc backend's packages: %w", err)
-	}
-	return Available()
-}
+// MissingPackages lists the Debian packages that provide the host tools
+// the backend lacks, each once, in a stable order; none when every tool is
+// on PATH.
+func MissingPackages() []string { return toolPackages(missingTools()) }
 
 // missingTools lists the host tools that are not on PATH.
 func missingTools() []hostTool {

@@ -1,4 +1,4 @@
-package lxcbackend
+package lxcbackend_test
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
 // TestContainersEndToEnd drives real containers through the whole
@@ -23,17 +25,17 @@ import (
 // unprivileged one with ip=dhcp), start, exec, networking, limits, stop,
 // update, clone, destroy, and finally Close leaving nothing behind.
 func TestContainersEndToEnd(t *testing.T) {
-	requireLXC(t)
-	b := newTestBackend(t, false)
-	image := testImage(t, b)
+	lxctest.Require(t)
+	b := lxctest.NewBackend(t, lxcbackend.Config{})
+	image := lxctest.Image(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	logLine := func(line string) { t.Log(line) }
 
 	staticIP := netip.PrefixFrom(b.Subnet().Addr().Next().Next().Next(), b.Subnet().Bits()) // .3
 	specs := []backend.ContainerSpec{
-		testSpec(201, image, staticIP.String(), false),
-		testSpec(202, image, "dhcp", true),
+		lxctest.Spec(201, image, staticIP.String(), false),
+		lxctest.Spec(202, image, "dhcp", true),
 	}
 	specs[0].Networks[0].GW = b.Gateway().String()
 	for _, spec := range specs {
@@ -69,7 +71,7 @@ func TestContainersEndToEnd(t *testing.T) {
 
 	t.Run("exec gets a root session's environment, not the simulator's", func(t *testing.T) {
 		t.Setenv("PIP_INDEX_URL", "http://host-only.invalid/simple")
-		env := run(t, b, 201, "env")
+		env := lxctest.Sh(t, b, 201, "env")
 		for _, want := range []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", "HOME=/root\n", "LANG=C.UTF-8\n"} {
 			if !strings.Contains(env, want) {
 				t.Errorf("environment lacks %q:\n%s", want, env)
@@ -82,10 +84,10 @@ func TestContainersEndToEnd(t *testing.T) {
 
 	t.Run("systemd is running with no failed units", func(t *testing.T) {
 		for _, vmid := range []int{201, 202} {
-			if state, _, _ := runStatus(t, b, vmid, "systemctl is-system-running"); strings.TrimSpace(state) != "running" {
-				t.Errorf("CT %d: systemd is %q; failed units:\n%s", vmid, state, run(t, b, vmid, "systemctl --failed --no-legend; journalctl -b -p warning --no-pager | tail -20"))
+			if state, _, _ := lxctest.ShStatus(t, b, vmid, "systemctl is-system-running"); strings.TrimSpace(state) != "running" {
+				t.Errorf("CT %d: systemd is %q; failed units:\n%s", vmid, state, lxctest.Sh(t, b, vmid, "systemctl --failed --no-legend; journalctl -b -p warning --no-pager | tail -20"))
 			}
-			if comm := strings.TrimSpace(run(t, b, vmid, "cat /proc/1/comm")); comm != "systemd" {
+			if comm := strings.TrimSpace(lxctest.Sh(t, b, vmid, "cat /proc/1/comm")); comm != "systemd" {
 				t.Errorf("CT %d: init is %q", vmid, comm)
 			}
 		}
@@ -110,11 +112,11 @@ func TestContainersEndToEnd(t *testing.T) {
 			if err != nil || !b.Subnet().Contains(p.Addr()) {
 				t.Fatalf("CT %d: eth0 is %+v, want an address in %s", vmid, eth0, b.Subnet())
 			}
-			inside := run(t, b, vmid, "ip -o -4 addr show dev eth0")
+			inside := lxctest.Sh(t, b, vmid, "ip -o -4 addr show dev eth0")
 			if !strings.Contains(inside, " "+eth0.Inet+" ") {
 				t.Errorf("CT %d: Interfaces says %s, the container says %s", vmid, eth0.Inet, inside)
 			}
-			if mac := strings.TrimSpace(run(t, b, vmid, "cat /sys/class/net/eth0/address")); !strings.EqualFold(mac, eth0.HWAddr) {
+			if mac := strings.TrimSpace(lxctest.Sh(t, b, vmid, "cat /sys/class/net/eth0/address")); !strings.EqualFold(mac, eth0.HWAddr) {
 				t.Errorf("CT %d: hwaddr %s, the container says %s", vmid, eth0.HWAddr, mac)
 			}
 			ips[vmid] = p.Addr().String()
@@ -125,12 +127,12 @@ func TestContainersEndToEnd(t *testing.T) {
 	})
 
 	t.Run("containers reach each other but nothing beyond the bridge", func(t *testing.T) {
-		run(t, b, 201, "ping -c1 -W2 "+ips[202])
-		run(t, b, 202, "ping -c1 -W2 "+ips[201])
-		run(t, b, 202, "ping -c1 -W2 "+b.Gateway().String())
+		lxctest.Sh(t, b, 201, "ping -c1 -W2 "+ips[202])
+		lxctest.Sh(t, b, 202, "ping -c1 -W2 "+ips[201])
+		lxctest.Sh(t, b, 202, "ping -c1 -W2 "+b.Gateway().String())
 		target := outsideTarget(t)
 		started := time.Now()
-		_, errOut, code := runStatus(t, b, 201, fmt.Sprintf("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/80'", target))
+		_, errOut, code := lxctest.ShStatus(t, b, 201, fmt.Sprintf("timeout 5 bash -c 'exec 3<>/dev/tcp/%s/80'", target))
 		if code == 0 {
 			t.Fatalf("CT 201 opened a connection to %s:80 outside the bridge without egress", target)
 		}
@@ -140,32 +142,32 @@ func TestContainersEndToEnd(t *testing.T) {
 	})
 
 	t.Run("names, limits and privilege are what the spec says", func(t *testing.T) {
-		if h := strings.TrimSpace(run(t, b, 201, "hostname")); h != specs[0].Hostname {
+		if h := strings.TrimSpace(lxctest.Sh(t, b, 201, "hostname")); h != specs[0].Hostname {
 			t.Errorf("hostname %q, want %q", h, specs[0].Hostname)
 		}
-		if got := strings.TrimSpace(run(t, b, 201, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")); got != strconv.Itoa(512<<20) {
+		if got := strings.TrimSpace(lxctest.Sh(t, b, 201, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")); got != strconv.Itoa(512<<20) {
 			t.Errorf("memory limit %s, want %d", got, 512<<20)
 		}
-		if got := strings.TrimSpace(run(t, b, 201, "nproc")); got != "1" {
+		if got := strings.TrimSpace(lxctest.Sh(t, b, 201, "nproc")); got != "1" {
 			t.Errorf("nproc %s, want 1 (cores=1)", got)
 		}
-		if got := strings.Fields(run(t, b, 202, "cat /proc/self/uid_map")); strings.Join(got, " ") != "0 100000 65536" {
+		if got := strings.Fields(lxctest.Sh(t, b, 202, "cat /proc/self/uid_map")); strings.Join(got, " ") != "0 100000 65536" {
 			t.Errorf("CT 202 uid_map %v, want 0 100000 65536", got)
 		}
-		if got := strings.Fields(run(t, b, 201, "cat /proc/self/uid_map")); strings.Join(got, " ") != "0 0 4294967295" {
+		if got := strings.Fields(lxctest.Sh(t, b, 201, "cat /proc/self/uid_map")); strings.Join(got, " ") != "0 0 4294967295" {
 			t.Errorf("CT 201 uid_map %v, want the identity map", got)
 		}
 		for _, vmid := range []int{201, 202} {
 			// Directories of the shared base can be removed and renamed
 			// (dpkg does both); unprivileged overlays need userxattr for it.
-			run(t, b, vmid, "rm -rf /usr/share/doc/adduser && mv /usr/share/doc/apt /usr/share/doc/apt.moved && test ! -e /usr/share/doc/apt")
+			lxctest.Sh(t, b, vmid, "rm -rf /usr/share/doc/adduser && mv /usr/share/doc/apt /usr/share/doc/apt.moved && test ! -e /usr/share/doc/apt")
 		}
-		run(t, b, 202, "touch /root/written-inside")
-		owner := uidOnHost(t, filepath.Join(b.LXCPath(), "202", containerUpperDir, "root", "written-inside"))
-		if owner != unprivilegedIDBase {
-			t.Errorf("a file root writes in the unprivileged CT is owned by %d on the host, want %d", owner, unprivilegedIDBase)
+		lxctest.Sh(t, b, 202, "touch /root/written-inside")
+		owner := uidOnHost(t, filepath.Join(b.LXCPath(), "202", lxcbackend.ContainerUpperDir, "root", "written-inside"))
+		if owner != lxcbackend.UnprivilegedIDBase {
+			t.Errorf("a file root writes in the unprivileged CT is owned by %d on the host, want %d", owner, lxcbackend.UnprivilegedIDBase)
 		}
-		if got := run(t, b, 202, "cat /etc/resolv.conf"); !strings.Contains(got, "nameserver "+b.Gateway().String()) {
+		if got := lxctest.Sh(t, b, 202, "cat /etc/resolv.conf"); !strings.Contains(got, "nameserver "+b.Gateway().String()) {
 			t.Errorf("resolv.conf:\n%s", got)
 		}
 	})
@@ -180,10 +182,10 @@ func TestContainersEndToEnd(t *testing.T) {
 		if err := b.Update(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.TrimSpace(run(t, b, 201, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")); got != strconv.Itoa(768<<20) {
+		if got := strings.TrimSpace(lxctest.Sh(t, b, 201, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")); got != strconv.Itoa(768<<20) {
 			t.Errorf("memory limit %s after update, want %d", got, 768<<20)
 		}
-		if got := strings.TrimSpace(run(t, b, 201, "hostname; cat /etc/hostname")); got != "renamed\nrenamed" {
+		if got := strings.TrimSpace(lxctest.Sh(t, b, 201, "hostname; cat /etc/hostname")); got != "renamed\nrenamed" {
 			t.Errorf("hostname after update: %q", got)
 		}
 		ifaces, err := b.Interfaces(ctx, 201)
@@ -193,8 +195,8 @@ func TestContainersEndToEnd(t *testing.T) {
 		if len(ifaces) != 2 || ifaces[1].Name != "eth0" || ifaces[1].Inet != moved.String() {
 			t.Errorf("interfaces after moving eth0 to %s: %+v", moved, ifaces)
 		}
-		run(t, b, 202, "ping -c1 -W2 "+moved.Addr().String())
-		if got := run(t, b, 201, "ip route show default"); !strings.Contains(got, "via "+b.Gateway().String()) {
+		lxctest.Sh(t, b, 202, "ping -c1 -W2 "+moved.Addr().String())
+		if got := lxctest.Sh(t, b, 201, "ip route show default"); !strings.Contains(got, "via "+b.Gateway().String()) {
 			t.Errorf("the default route is gone after moving the address: %q", got)
 		}
 		ips[201] = moved.Addr().String()
@@ -202,7 +204,7 @@ func TestContainersEndToEnd(t *testing.T) {
 	})
 
 	t.Run("stop, start and clone keep the root file system", func(t *testing.T) {
-		run(t, b, 201, "echo kept > /root/marker")
+		lxctest.Sh(t, b, 201, "echo kept > /root/marker")
 		started := time.Now()
 		if err := b.Stop(ctx, 201, false); err != nil {
 			t.Fatalf("clean stop: %v", err)
@@ -214,7 +216,7 @@ func TestContainersEndToEnd(t *testing.T) {
 		if ifaces, err := b.Interfaces(ctx, 201); err != nil || ifaces != nil {
 			t.Fatalf("interfaces of a stopped container: %v, %v; want none", ifaces, err)
 		}
-		clone := testSpec(203, "", "dhcp", false)
+		clone := lxctest.Spec(203, "", "dhcp", false)
 		clone.Hostname = "clone"
 		if err := b.Clone(ctx, 201, clone, func(line string) { t.Log(line) }); err != nil {
 			t.Fatalf("Clone: %v", err)
@@ -223,17 +225,17 @@ func TestContainersEndToEnd(t *testing.T) {
 			if err := b.Start(ctx, vmid); err != nil {
 				t.Fatalf("Start %d: %v", vmid, err)
 			}
-			if got := strings.TrimSpace(run(t, b, vmid, "cat /root/marker")); got != "kept" {
+			if got := strings.TrimSpace(lxctest.Sh(t, b, vmid, "cat /root/marker")); got != "kept" {
 				t.Errorf("CT %d: marker %q", vmid, got)
 			}
 		}
-		if got := strings.TrimSpace(run(t, b, 203, "hostname")); got != "clone" {
+		if got := strings.TrimSpace(lxctest.Sh(t, b, 203, "hostname")); got != "clone" {
 			t.Errorf("clone's hostname %q", got)
 		}
-		if a, c := run(t, b, 201, "cat /etc/machine-id"), run(t, b, 203, "cat /etc/machine-id"); a == c {
+		if a, c := lxctest.Sh(t, b, 201, "cat /etc/machine-id"), lxctest.Sh(t, b, 203, "cat /etc/machine-id"); a == c {
 			t.Errorf("clone shares machine-id %s", a)
 		}
-		run(t, b, 203, "ping -c1 -W2 "+ips[201])
+		lxctest.Sh(t, b, 203, "ping -c1 -W2 "+ips[201])
 		if err := b.Stop(ctx, 203, true); err != nil {
 			t.Fatalf("forced stop: %v", err)
 		}
@@ -255,7 +257,7 @@ func TestContainersEndToEnd(t *testing.T) {
 	})
 
 	t.Run("Close leaves nothing behind", func(t *testing.T) {
-		bridge, lxcPath, table := b.Bridge(), b.LXCPath(), b.net.NftTable
+		bridge, lxcPath, table := b.Bridge(), b.LXCPath(), b.NftTable()
 		if err := b.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +269,7 @@ func TestContainersEndToEnd(t *testing.T) {
 // port 80: the machine's apt mirror.
 func outsideTarget(t *testing.T) string {
 	t.Helper()
-	mirror, err := debianMirror(aptSourcesDir, "bookworm")
+	mirror, err := lxcbackend.MachineMirror()
 	if err != nil {
 		t.Fatalf("no apt mirror to use as an outside address: %v", err)
 	}
@@ -296,7 +298,7 @@ func uidOnHost(t *testing.T, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _, ok := fileOwner(info)
+	uid, _, ok := lxcbackend.FileOwner(info)
 	if !ok {
 		t.Fatalf("%s: no owner", path)
 	}
@@ -329,9 +331,9 @@ func assertNothingLeft(t *testing.T, bridge, table, lxcPath string) {
 // ip=dhcp in parallel, as the API layer may for different VMIDs, and checks
 // no address is handed out twice.
 func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
-	requireLXC(t)
-	b := newTestBackend(t, false)
-	image := testImage(t, b)
+	lxctest.Require(t)
+	b := lxctest.NewBackend(t, lxcbackend.Config{})
+	image := lxctest.Image(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const n = 6
@@ -339,7 +341,7 @@ func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
 	for i := range n {
 		go func() {
 			// VMIDs 801 and 801+254*k all prefer the same address.
-			errs <- b.Create(ctx, testSpec(801+254*i, image, "dhcp", i%2 == 0), func(string) {})
+			errs <- b.Create(ctx, lxctest.Spec(801+254*i, image, "dhcp", i%2 == 0), func(string) {})
 		}()
 	}
 	for range n {
@@ -350,16 +352,16 @@ func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
 	seen := map[netip.Prefix]int{}
 	for i := range n {
 		vmid := 801 + 254*i
-		st, err := b.loadState(vmid)
+		addresses, err := b.Addresses(vmid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := st.Addresses[0]
+		p := addresses[0]
 		if other, dup := seen[p]; dup {
 			t.Errorf("CT %d and CT %d both got %s", other, vmid, p)
 		}
 		seen[p] = vmid
-		config, err := os.ReadFile(filepath.Join(b.LXCPath(), strconv.Itoa(vmid), containerConfigFile))
+		config, err := os.ReadFile(filepath.Join(b.LXCPath(), strconv.Itoa(vmid), lxcbackend.ContainerConfigFile))
 		if err != nil || !strings.Contains(string(config), "lxc.net.0.ipv4.address = "+p.String()+"\n") {
 			t.Errorf("CT %d's LXC config does not carry %s: %v\n%s", vmid, p, err, config)
 		}

@@ -1,4 +1,4 @@
-package lxcbackend
+package lxcbackend_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
 // Environment of the crashing helper process TestCleanupStaleAfterCrash
@@ -28,12 +31,12 @@ func TestMain(m *testing.M) {
 func startAndCrash(stateDir, image string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b, err := New(Config{StateDir: stateDir, Egress: true})
+	b, err := lxcbackend.New(lxcbackend.Config{StateDir: stateDir, Egress: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	spec := testSpec(401, image, "dhcp", true)
+	spec := lxctest.Spec(401, image, "dhcp", true)
 	if err := b.Create(ctx, spec, func(string) {}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

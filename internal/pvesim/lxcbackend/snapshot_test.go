@@ -1,4 +1,4 @@
-package lxcbackend
+package lxcbackend_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
 // TestSnapshotAndRollback takes a snapshot of a running container, changes
@@ -17,34 +20,34 @@ import (
 // rolls back and checks every change is undone, for a privileged and an
 // unprivileged container.
 func TestSnapshotAndRollback(t *testing.T) {
-	requireLXC(t)
-	b := newTestBackend(t, false)
-	image := testImage(t, b)
+	lxctest.Require(t)
+	b := lxctest.NewBackend(t, lxcbackend.Config{})
+	image := lxctest.Image(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for _, tc := range []struct {
 		vmid         int
 		unprivileged bool
 	}{{211, false}, {212, true}} {
-		spec := testSpec(tc.vmid, image, "dhcp", tc.unprivileged)
+		spec := lxctest.Spec(tc.vmid, image, "dhcp", tc.unprivileged)
 		if err := b.Create(ctx, spec, func(string) {}); err != nil {
 			t.Fatalf("Create %d: %v", tc.vmid, err)
 		}
 		if err := b.Start(ctx, tc.vmid); err != nil {
 			t.Fatalf("Start %d: %v", tc.vmid, err)
 		}
-		run(t, b, tc.vmid, "echo before > /root/kept && sync")
+		lxctest.Sh(t, b, tc.vmid, "echo before > /root/kept && sync")
 		if err := b.Snapshot(ctx, tc.vmid, "s1"); err != nil {
 			t.Fatalf("Snapshot %d: %v", tc.vmid, err)
 		}
 		// The container was frozen for the copy and runs on afterwards.
-		if state := lxcState(ctx, b.lxcPath, strconv.Itoa(tc.vmid)); state != "RUNNING" {
+		if state := lxcbackend.LXCState(ctx, b.LXCPath(), strconv.Itoa(tc.vmid)); state != "RUNNING" {
 			t.Fatalf("CT %d is %s after the snapshot, want RUNNING", tc.vmid, state)
 		}
 		if err := b.Snapshot(ctx, tc.vmid, "s1"); err == nil || !strings.Contains(err.Error(), `already has a snapshot "s1"`) {
 			t.Errorf("second snapshot s1 of CT %d: %v", tc.vmid, err)
 		}
-		run(t, b, tc.vmid, "echo after > /root/kept && echo new > /root/added && rm /etc/debian_version")
+		lxctest.Sh(t, b, tc.vmid, "echo after > /root/kept && echo new > /root/added && rm /etc/debian_version")
 		if err := b.Rollback(ctx, tc.vmid, "s1"); err == nil || !strings.Contains(err.Error(), "must be stopped") {
 			t.Errorf("rollback of running CT %d: %v", tc.vmid, err)
 		}
@@ -61,16 +64,16 @@ func TestSnapshotAndRollback(t *testing.T) {
 			if err := b.Start(ctx, tc.vmid); err != nil {
 				t.Fatalf("Start %d after rollback: %v", tc.vmid, err)
 			}
-			got := run(t, b, tc.vmid, "cat /root/kept; test -e /root/added && echo added; cat /etc/debian_version >/dev/null && echo base-file; echo x > /root/writable && echo writable")
+			got := lxctest.Sh(t, b, tc.vmid, "cat /root/kept; test -e /root/added && echo added; cat /etc/debian_version >/dev/null && echo base-file; echo x > /root/writable && echo writable")
 			if got != "before\nbase-file\nwritable\n" {
 				t.Errorf("CT %d after rollback (round %d): %q, want the snapshot's files and a writable root", tc.vmid, round, got)
 			}
-			run(t, b, tc.vmid, "echo changed-again > /root/kept")
+			lxctest.Sh(t, b, tc.vmid, "echo changed-again > /root/kept")
 			if err := b.Stop(ctx, tc.vmid, true); err != nil {
 				t.Fatal(err)
 			}
 		}
-		dir := b.snapshotDir(tc.vmid, "s1")
+		dir := b.SnapshotDir(tc.vmid, "s1")
 		if err := b.DeleteSnapshot(ctx, tc.vmid, "s1"); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +93,7 @@ func TestSnapshotAndRollback(t *testing.T) {
 	if err := b.Destroy(ctx, 211); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Dir(b.snapshotDir(211, "s2"))); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Dir(b.SnapshotDir(211, "s2"))); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("snapshots of a destroyed container: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // The backend only runs on Linux (Available says so); on other systems the
 // package compiles, so the provider binary that carries the simulator
-// builds everywhere, and LocalRepo's builders still work.
+// builds everywhere.
 
 var errNoFlock = errors.New("file locks need a Unix system")
 

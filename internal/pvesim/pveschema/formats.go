@@ -212,10 +212,11 @@ func checkContainerTimezone(s string) string {
 	return "invalid time zone '" + s + "'\n"
 }
 
-// checkStoragePath is pve-storage-path: an absolute path (PVE anchors only
-// the start).
+// storagePathRE is PVE's pattern for pve-storage-path, anchored only at
+// the start as PVE does.
 var storagePathRE = regexp.MustCompile(`^/[^;()]+`)
 
+// checkStoragePath is pve-storage-path: an absolute path.
 func checkStoragePath(s string) string {
 	if storagePathRE.MatchString(s) {
 		return ""

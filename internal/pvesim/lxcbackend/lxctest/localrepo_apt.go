@@ -1,4 +1,4 @@
-package lxcbackend
+package lxctest
 
 import (
 	"context"
@@ -22,11 +22,11 @@ import (
 func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 	if len(packages) > 0 {
 		args := append([]string{"download", "-q"}, packages...)
-		if _, err := runCommandIn(ctx, dir, "apt-get", args...); err != nil {
-			if _, uerr := runCommand(ctx, "apt-get", "update", "-q"); uerr != nil {
+		if _, err := hostCommand(ctx, dir, "apt-get", args...); err != nil {
+			if _, uerr := hostCommand(ctx, "", "apt-get", "update", "-q"); uerr != nil {
 				return fmt.Errorf("downloading %s: %w", strings.Join(packages, " "), err)
 			}
-			if _, err := runCommandIn(ctx, dir, "apt-get", args...); err != nil {
+			if _, err := hostCommand(ctx, dir, "apt-get", args...); err != nil {
 				return fmt.Errorf("downloading %s: %w", strings.Join(packages, " "), err)
 			}
 		}
@@ -38,7 +38,7 @@ func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 	sort.Strings(debs)
 	var index strings.Builder
 	for _, deb := range debs {
-		control, err := runCommand(ctx, "dpkg-deb", "--field", deb)
+		control, err := hostCommand(ctx, "", "dpkg-deb", "--field", deb)
 		if err != nil {
 			return fmt.Errorf("indexing %s: %w", filepath.Base(deb), err)
 		}
@@ -60,8 +60,12 @@ func buildAptRepo(ctx context.Context, dir string, packages []string) error {
 	if err != nil {
 		return err
 	}
+	arch, err := hostCommand(ctx, "", "dpkg", "--print-architecture")
+	if err != nil {
+		return err
+	}
 	release := fmt.Sprintf("Origin: terraform-provider-pve simulator\nLabel: local\nDate: %s\nArchitectures: %s all\nMD5Sum:\n %s %d Packages\nSHA256:\n %s %d Packages\n",
-		time.Now().UTC().Format(time.RFC1123), debianArch(), sums[0], size, sums[1], size)
+		time.Now().UTC().Format(time.RFC1123), strings.TrimSpace(arch), sums[0], size, sums[1], size)
 	return os.WriteFile(filepath.Join(dir, "Release"), []byte(release), 0o600)
 }
 

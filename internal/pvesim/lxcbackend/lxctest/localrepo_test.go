@@ -1,4 +1,4 @@
-package lxcbackend
+package lxctest
 
 import (
 	"archive/tar"
