@@ -31,9 +31,14 @@ const (
 var withDirRootdir = pvesim.WithStorages(append(pvesim.DefaultStorages(),
 	pvesim.StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...)
 
-// handMadeContainer creates and starts a container through the API, outside
-// Terraform, with its root filesystem on storage.
-func handMadeContainer(t *testing.T, c *pveapi.Client, vmid int, storage string) {
+// handMadeVMID is the container handMadeContainer makes (the tests' configs
+// write it as 150).
+const handMadeVMID = 150
+
+// handMadeContainer creates and starts container handMadeVMID through the
+// API, outside Terraform, with its root filesystem on storage.
+func handMadeContainer(t *testing.T, c *pveapi.Client, storage string) {
+	const vmid = handMadeVMID
 	t.Helper()
 	ctx := context.Background()
 	img, err := c.EnsureOSImage(ctx, "pve", "debian-12-standard", "")
@@ -49,9 +54,10 @@ func handMadeContainer(t *testing.T, c *pveapi.Client, vmid int, storage string)
 	}
 }
 
-// checkSnapshots compares the container's snapshots in the simulator, by
+// checkSnapshots compares container handMadeVMID's snapshots in the simulator, by
 // name, with want (name → description as PVE stores it).
-func checkSnapshots(c *pveapi.Client, vmid int, want map[string]string) resource.TestCheckFunc {
+func checkSnapshots(c *pveapi.Client, want map[string]string) resource.TestCheckFunc {
+	const vmid = handMadeVMID
 	return func(*terraform.State) error {
 		list, err := c.ListSnapshots(context.Background(), "pve", vmid)
 		if err != nil {
@@ -74,7 +80,7 @@ func checkSnapshots(c *pveapi.Client, vmid int, want map[string]string) resource
 func TestAccLXCSnapshot_lifecycle(t *testing.T) {
 	sim := newSim(t)
 	c := simClient(t, sim)
-	handMadeContainer(t, c, 150, "local-lvm")
+	handMadeContainer(t, c, "local-lvm")
 	cfg := func(name, description string, withChild bool) string {
 		out := providerBlock(sim) + fmt.Sprintf(`
 terraform {
@@ -109,7 +115,7 @@ resource "pve_lxc_snapshot" "child" {
 			if _, ok := sim.Container(150); !ok {
 				return fmt.Errorf("destroying the snapshots removed container 150")
 			}
-			return checkSnapshots(c, 150, map[string]string{})(s)
+			return checkSnapshots(c, map[string]string{})(s)
 		},
 		Steps: []resource.TestStep{
 			{
@@ -126,7 +132,7 @@ resource "pve_lxc_snapshot" "child" {
 						return nil
 					})),
 				},
-				Check: checkSnapshots(c, 150, map[string]string{"before-upgrade": "first\n"}),
+				Check: checkSnapshots(c, map[string]string{"before-upgrade": "first\n"}),
 			},
 			{
 				ResourceName:      snapAddr,
@@ -156,7 +162,7 @@ resource "pve_lxc_snapshot" "child" {
 					statecheck.ExpectKnownValue(snapAddr, tfjsonpath.New("description"), knownvalue.StringExact("second\nline two")),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkSnapshots(c, 150, map[string]string{"before-upgrade": "second\nline two\n"}),
+					checkSnapshots(c, map[string]string{"before-upgrade": "second\nline two\n"}),
 					func(*terraform.State) error {
 						if n := countRequests(sim, "PUT", "/nodes/pve/lxc/150/snapshot/before-upgrade/config"); n != 1 {
 							return fmt.Errorf("%d description updates, want 1 in place", n)
@@ -184,7 +190,7 @@ resource "pve_lxc_snapshot" "child" {
 					statecheck.ExpectKnownValue(childAddr, tfjsonpath.New("parent"), knownvalue.StringExact("after-upgrade")),
 					statecheck.ExpectKnownValue(childAddr, tfjsonpath.New("description"), knownvalue.Null()),
 				},
-				Check: checkSnapshots(c, 150, map[string]string{"after-upgrade": "second\nline two\n", "child": ""}),
+				Check: checkSnapshots(c, map[string]string{"after-upgrade": "second\nline two\n", "child": ""}),
 			},
 			{
 				// Deleted outside Terraform: dropped from state, taken again;
@@ -218,7 +224,7 @@ resource "pve_lxc_snapshot" "child" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(snapAddr, tfjsonpath.New("parent"), knownvalue.StringExact("child")),
 				},
-				Check: checkSnapshots(c, 150, map[string]string{"after-upgrade": "second\nline two\n", "child": ""}),
+				Check: checkSnapshots(c, map[string]string{"after-upgrade": "second\nline two\n", "child": ""}),
 			},
 		},
 	})
@@ -293,11 +299,11 @@ resource "pve_lxc_snapshot" "test" {
 func TestAccLXCSnapshot_parallelOnOneContainer(t *testing.T) {
 	sim := newSim(t, pvesim.WithTaskDurationFor("vzsnapshot", 300*time.Millisecond), pvesim.WithTaskDurationFor("vzdelsnapshot", 300*time.Millisecond))
 	c := simClient(t, sim)
-	handMadeContainer(t, c, 150, "local-lvm")
+	handMadeContainer(t, c, "local-lvm")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(s *terraform.State) error {
-			return checkSnapshots(c, 150, map[string]string{})(s)
+			return checkSnapshots(c, map[string]string{})(s)
 		},
 		Steps: []resource.TestStep{{
 			Config: providerBlock(sim) + `
@@ -308,7 +314,7 @@ resource "pve_lxc_snapshot" "each" {
   name  = "snap-${count.index}"
 }
 `,
-			Check: checkSnapshots(c, 150, map[string]string{"snap-0": "", "snap-1": "", "snap-2": ""}),
+			Check: checkSnapshots(c, map[string]string{"snap-0": "", "snap-1": "", "snap-2": ""}),
 		}},
 	})
 }
@@ -318,7 +324,7 @@ resource "pve_lxc_snapshot" "each" {
 func TestAccLXCSnapshot_unsupportedStorage(t *testing.T) {
 	sim := newSim(t, withDirRootdir)
 	c := simClient(t, sim)
-	handMadeContainer(t, c, 150, "local-dir")
+	handMadeContainer(t, c, "local-dir")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
