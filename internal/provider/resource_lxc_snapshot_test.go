@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -366,4 +367,38 @@ resource "pve_lxc_snapshot" "test" {
 		steps[i].PlanOnly = true
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
+
+// The documented example works as written, against the simulator.
+func TestAccLXCSnapshot_example(t *testing.T) {
+	sim := newSim(t)
+	example, err := os.ReadFile("../../examples/resources/pve_lxc_snapshot/resource.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if n := len(sim.Containers()); n != 0 {
+				return fmt.Errorf("%d containers left in the simulator", n)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: providerBlock(sim) + string(example),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("pve_lxc_snapshot.before_upgrade", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^pve/\d+/before-pg17$`))),
+			},
+			Check: func(s *terraform.State) error {
+				vmid, err := stateVMID(s, "pve_lxc_container.db")
+				if err != nil {
+					return err
+				}
+				if got := sim.Memory().Snapshots(vmid); !slices.Equal(got, []string{"before-pg17"}) {
+					return fmt.Errorf("container %d has snapshots %q, want [before-pg17]", vmid, got)
+				}
+				return nil
+			},
+		}},
+	})
 }
