@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -75,12 +77,14 @@ resource "pve_lxc_container" "test" {
 		}
 		return nil
 	}
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             env.checkNoContainers,
 		Steps: []resource.TestStep{
 			{
-				Config: config,
+				Config:            config,
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(e2eAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					func(s *terraform.State) (err error) {
 						vmid, err = stateVMID(s, e2eAddr)
@@ -119,7 +123,6 @@ exit 3
 					plancheck.ExpectUnknownValue(e2eAddr, tfjsonpath.New("provisioned")),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					sameVMID(e2eAddr, &vmid),
 					running,
 					inCT("after the rollback", `cat /etc/rb/app.conf /var/log/rb-runs; test -e /root/migrate.out && echo 'migrate.out survived'; true`,
 						"version=1\n10-setup.sh\n"),
@@ -138,8 +141,8 @@ echo done > /root/migrate.out
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(e2eAddr, plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(e2eAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					sameVMID(e2eAddr, &vmid),
 					running,
 					inCT("the fixed update", `cat /etc/rb/app.conf /var/log/rb-runs /root/migrate.out`, "version=2\n10-setup.sh\n20-migrate.sh\ndone\n"),
 					noSnapshots,

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -161,6 +163,7 @@ resource "pve_lxc_container" "test" {
 	var vmid int
 	var before templatedir.Spec
 	var requestsBefore int
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
@@ -172,7 +175,8 @@ resource "pve_lxc_container" "test" {
 		Steps: []resource.TestStep{
 			{
 				// Creation is never guarded by a snapshot.
-				Config: config,
+				Config:            config,
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(ctAddr, tfjsonpath.New("id"))},
 				Check: func(s *terraform.State) (err error) {
 					if vmid, err = stateVMID(s, ctAddr); err != nil {
 						return err
@@ -233,19 +237,17 @@ resource "pve_lxc_container" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(ctAddr, plancheck.ResourceActionUpdate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameVMID(ctAddr, &vmid),
-					func(s *terraform.State) error {
-						after := loadSpec(t, app)
-						if err := checkStateProvisioned(&after)(s); err != nil {
-							return err
-						}
-						if left := sim.Memory().Snapshots(vmid); len(left) != 0 {
-							return fmt.Errorf("snapshots left behind: %q", left)
-						}
-						return matchRequests(snapshotRequests(sim, vmid)[requestsBefore:], guardTaken, guardDeleted)
-					},
-				),
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(ctAddr, tfjsonpath.New("id"))},
+				Check: func(s *terraform.State) error {
+					after := loadSpec(t, app)
+					if err := checkStateProvisioned(&after)(s); err != nil {
+						return err
+					}
+					if left := sim.Memory().Snapshots(vmid); len(left) != 0 {
+						return fmt.Errorf("snapshots left behind: %q", left)
+					}
+					return matchRequests(snapshotRequests(sim, vmid)[requestsBefore:], guardTaken, guardDeleted)
+				},
 			},
 		},
 	})
