@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
 )
 
 // TestAccProvisionRollbackE2E updates a real LXC container with a template
@@ -23,7 +23,7 @@ import (
 // root filesystem is on LVM-thin) restores the container as it was before
 // the apply, and the update stays pending until the script is fixed.
 func TestAccProvisionRollbackE2E(t *testing.T) {
-	env := newE2EEnv(t, lxcbackend.LocalRepoConfig{})
+	env := newE2EEnv(t, lxctest.LocalRepoConfig{})
 	api := simClient(t, env.sim)
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app")

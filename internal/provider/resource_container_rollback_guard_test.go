@@ -17,6 +17,7 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/provision"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // The snapshot guard of an update's provisioning run, driven directly
@@ -26,7 +27,7 @@ import (
 // guardFixture is one update of container 150 (running, made through the
 // API) whose provisioning run is about to start.
 type guardFixture struct {
-	sim   *pvesim.Sim
+	sim   *pvesimtest.Sim
 	u     *update
 	ref   containerRef
 	diags diag.Diagnostics
@@ -35,10 +36,10 @@ type guardFixture struct {
 // priorProvisioned is what the previous apply provisioned, per state.
 var priorProvisioned = map[string]string{"script:10-mark.sh": "aaaa"}
 
-func newGuardFixture(t *testing.T, storage string, rollback types.Bool, opts ...pvesim.Option) *guardFixture {
+func newGuardFixture(t *testing.T, storage string, rollback types.Bool, opts ...pvesimtest.Option) *guardFixture {
 	t.Helper()
 	ctx := context.Background()
-	sim := newSim(t, append([]pvesim.Option{withDirRootdir}, opts...)...)
+	sim := newSim(t, append([]pvesimtest.Option{withDirRootdir}, opts...)...)
 	api := simClient(t, sim)
 	handMadeContainer(t, api, storage)
 	r := &containerResource{data: &providerData{API: api, Timeouts: builtinTimeouts}}
@@ -154,9 +155,9 @@ func TestGuardProvisioning(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []pvesim.Option
+			var opts []pvesimtest.Option
 			if tc.fault != nil {
-				opts = append(opts, pvesim.WithFault(*tc.fault))
+				opts = append(opts, pvesimtest.WithFault(*tc.fault))
 			}
 			f := newGuardFixture(t, tc.storage, tc.rollback, opts...)
 			guard, proceed := f.u.guardProvisioning(context.Background(), f.ref)

@@ -20,7 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/lxctm/terraform-provider-pve/internal/provision"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -112,7 +112,7 @@ func checkStateProvisioned(spec *templatedir.Spec) resource.TestCheckFunc {
 
 // snapshotRequests lists the snapshot requests the simulator got for
 // vmid, as "METHOD path-after-/snapshot params".
-func snapshotRequests(sim *pvesim.Sim, vmid int) []string {
+func snapshotRequests(sim *pvesimtest.Sim, vmid int) []string {
 	prefix := "/api2/json/nodes/pve/lxc/" + strconv.Itoa(vmid) + "/snapshot"
 	var out []string
 	for _, r := range sim.Requests() {

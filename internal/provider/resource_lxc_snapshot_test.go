@@ -20,6 +20,7 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 const (
@@ -29,7 +30,7 @@ const (
 
 // withDirRootdir adds a dir storage that holds container volumes (raw
 // files, which Proxmox VE cannot snapshot).
-var withDirRootdir = pvesim.WithStorages(append(pvesim.DefaultStorages(),
+var withDirRootdir = pvesimtest.WithStorages(append(pvesim.DefaultStorages(),
 	pvesim.StorageConfig{ID: "local-dir", Type: "dir", Content: []string{"images", "rootdir"}, Path: "/mnt/local-dir", Total: 50 << 30})...)
 
 // handMadeVMID is the container handMadeContainer makes (the tests' configs
@@ -298,7 +299,7 @@ resource "pve_lxc_snapshot" "test" {
 // snapshot while another holds the container's lock, and Terraform creates
 // these three in parallel.
 func TestAccLXCSnapshot_parallelOnOneContainer(t *testing.T) {
-	sim := newSim(t, pvesim.WithTaskDurationFor("vzsnapshot", 300*time.Millisecond), pvesim.WithTaskDurationFor("vzdelsnapshot", 300*time.Millisecond))
+	sim := newSim(t, pvesimtest.WithTaskDurationFor("vzsnapshot", 300*time.Millisecond), pvesimtest.WithTaskDurationFor("vzdelsnapshot", 300*time.Millisecond))
 	c := simClient(t, sim)
 	handMadeContainer(t, c, "local-lvm")
 	resource.Test(t, resource.TestCase{
