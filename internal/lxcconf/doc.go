@@ -10,4 +10,6 @@
 // mountpoint.go, startup.go): its struct, how it prints as a property
 // string, how it parses back, and when two of them differ. Adding a PVE key
 // to a block means editing that file and the block's file in the provider.
+// snapshot.go judges, from the storage types, whether PVE can snapshot a
+// container's volumes.
 package lxcconf

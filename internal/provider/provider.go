@@ -289,6 +289,7 @@ func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
 		NewContainerResource,
 		NewPackageBucketResource,
 		NewLXCTemplateResource,
+		NewLXCSnapshotResource,
 	}
 }
 

@@ -34,6 +34,8 @@ type providerData struct {
 	secrets []string
 	// cluster is the guest list shared by the Reads of one refresh.
 	cluster clusterView
+	// snapshotTasks serialise the snapshot tasks of each container.
+	snapshotTasks guestTaskLocks
 	// sshState is the SSH client, made on first use.
 	sshState
 }

@@ -53,6 +53,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	r.checkPermissions(ctx, in, plan, &resp.Diagnostics)
 	r.planProvisioning(ctx, in, &plan, &resp.Diagnostics)
+	r.planRollback(ctx, in, plan, &resp.Diagnostics)
 	if in.state == nil && !plan.OSTemplate.IsUnknown() && plan.OSTemplate.ValueString() == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("os_template"), "Missing OS Image",
 			"The container needs an OS image: set os_template (e.g. \"debian-12-standard\") or a template whose os_template is set.")

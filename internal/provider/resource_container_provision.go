@@ -21,8 +21,9 @@ import (
 
 // provisioningModel is the provisioning block.
 type provisioningModel struct {
-	Enabled types.Bool   `tfsdk:"enabled"`
-	Rerun   types.String `tfsdk:"rerun"`
+	Enabled           types.Bool   `tfsdk:"enabled"`
+	Rerun             types.String `tfsdk:"rerun"`
+	RollbackOnFailure types.Bool   `tfsdk:"rollback_on_failure"` // see resource_container_rollback.go
 }
 
 var (

@@ -256,6 +256,7 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Optional:   true,
 						Validators: []validator.String{stringvalidator.OneOf("changed", "all", "never")},
 					},
+					"rollback_on_failure": rollbackOnFailureAttribute(),
 				},
 			},
 		},

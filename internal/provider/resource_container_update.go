@@ -129,10 +129,23 @@ func (u *update) workInside(ctx context.Context, ref containerRef) (running, ok 
 	return running, true
 }
 
-// provision runs the changed steps; a failure keeps what was applied in
-// state and reports the step.
+// provision runs the changed steps, guarded by a snapshot where
+// rollback_on_failure applies (resource_container_rollback.go). A failure
+// that was rolled back is recorded by the guard; any other keeps what was
+// applied in state and reports the step.
 func (u *update) provision(ctx context.Context, ref containerRef, job provisionJob) bool {
-	outcome, err := u.r.provision(ctx, job)
+	guard, ok := u.guardProvisioning(ctx, ref)
+	if !ok {
+		return false
+	}
+	runCtx, cancel := guard.runContext(ctx)
+	defer cancel()
+	outcome, err := u.r.provision(runCtx, job)
+	if err == nil {
+		guard.release(ctx)
+	} else if guard.undo(ctx, err) {
+		return false
+	}
 	u.diags.Append(u.plan.setOutcome(ctx, outcome)...)
 	if err == nil {
 		return true

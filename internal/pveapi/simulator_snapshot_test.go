@@ -100,7 +100,9 @@ func testSnapshots(e *env) {
 	_, err = e.sim.Faults().Add(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzstart", Message: "startup for container '100' failed", Count: 1})
 	mustOK(t, "Faults().Add", err)
 	_, err = c.RollbackSnapshot(ctx, node, vmid, "pre", true)
-	if err == nil || !strings.Contains(err.Error(), `container 100 was rolled back to snapshot "pre", but starting it failed`) {
+	var startErr *pveapi.StartAfterRollbackError
+	if !errors.As(err, &startErr) || startErr.Snapshot != "pre" ||
+		!strings.Contains(err.Error(), `container 100 was rolled back to snapshot "pre", but starting it failed`) {
 		t.Errorf("rollback with a failing start: %v", err)
 	}
 	wantTaskError(e, "rollback with a failing start", err, nil, "startup for container '100' failed")

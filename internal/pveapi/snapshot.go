@@ -144,8 +144,8 @@ func (c *Client) RollbackSnapshotAsync(ctx context.Context, node string, vmid in
 // filesystem and the config become the snapshot's (the config's description
 // stays; pending changes go). With start it also waits for the vzstart task
 // PVE forks, so the container runs when this returns; the result's Warnings
-// include the start's. A failed start is an error saying the rollback
-// itself succeeded.
+// include the start's. A failed start is a *StartAfterRollbackError: the
+// rollback itself succeeded.
 func (c *Client) RollbackSnapshot(ctx context.Context, node string, vmid int, name string, start bool) (*TaskResult, error) {
 	res, err := c.waitFor(c.RollbackSnapshotAsync(ctx, node, vmid, name, start))(ctx)
 	if err != nil || !start {
@@ -153,15 +153,35 @@ func (c *Client) RollbackSnapshot(ctx context.Context, node string, vmid int, na
 	}
 	upid, err := c.taskStartedBy(ctx, node, vmid, "vzstart", res)
 	if err != nil {
-		return res, fmt.Errorf("container %d was rolled back to snapshot %q, but its start could not be followed: %w", vmid, name, err)
+		return res, &StartAfterRollbackError{VMID: vmid, Snapshot: name, Err: err, unfollowed: true}
 	}
 	started, err := c.WaitTask(ctx, upid)
 	if err != nil {
-		return res, fmt.Errorf("container %d was rolled back to snapshot %q, but starting it failed: %w", vmid, name, err)
+		return res, &StartAfterRollbackError{VMID: vmid, Snapshot: name, Err: err}
 	}
 	res.Warnings = append(res.Warnings, started.Warnings...)
 	return res, nil
 }
+
+// StartAfterRollbackError is RollbackSnapshot's error when the rollback
+// succeeded but the start PVE forked after it failed or could not be
+// followed: the container holds the snapshot's state and may be stopped.
+type StartAfterRollbackError struct {
+	VMID     int
+	Snapshot string
+	Err      error
+
+	unfollowed bool // the vzstart task was not found
+}
+
+func (e *StartAfterRollbackError) Error() string {
+	if e.unfollowed {
+		return fmt.Sprintf("container %d was rolled back to snapshot %q, but its start could not be followed: %v", e.VMID, e.Snapshot, e.Err)
+	}
+	return fmt.Sprintf("container %d was rolled back to snapshot %q, but starting it failed: %v", e.VMID, e.Snapshot, e.Err)
+}
+
+func (e *StartAfterRollbackError) Unwrap() error { return e.Err }
 
 // taskStartedBy finds the newest task of type typ for vmid that the same
 // user started no earlier than parent: a worker's follow-up task, whose id

@@ -19,6 +19,23 @@ type Storage struct {
 	UsedFraction float64 `json:"used_fraction"`
 }
 
+// SnapshotsContainerVolumes says whether Proxmox VE can snapshot the
+// container volumes (rootfs, mount points) this storage holds, from its
+// type; known is false for a type this client does not know (a third-party
+// plugin), where only a snapshot task can tell. LVM-thin, ZFS, Ceph RBD and
+// BTRFS snapshot them. Directory-like storages (dir, nfs, cifs, glusterfs,
+// cephfs) snapshot only qcow2 files, and container volumes there are raw
+// files or subvolumes; thick LVM and iSCSI LUNs do not snapshot them either.
+func (s Storage) SnapshotsContainerVolumes() (supported, known bool) {
+	switch s.Type {
+	case "lvmthin", "zfspool", "zfs", "rbd", "btrfs":
+		return true, true
+	case "dir", "nfs", "cifs", "glusterfs", "cephfs", "lvm", "iscsi", "iscsidirect", "pbs", "esxi":
+		return false, true
+	}
+	return false, false
+}
+
 // ListStorage lists a node's storages; content ("vztmpl", "rootdir", …)
 // filters by content type, empty means all.
 func (c *Client) ListStorage(ctx context.Context, node, content string) ([]Storage, error) {
