@@ -175,7 +175,7 @@ func (c *creation) provision(ctx context.Context, ref containerRef) bool {
 	c.diags.Append(c.plan.setOutcome(ctx, outcome)...)
 	if err != nil {
 		c.trackNew(ctx, ref)
-		provisioningError(c.diags, ref, err)
+		provisioningError(c.diags, ref, err, afterFailedCreate)
 		return false
 	}
 	if c.plan.Started.ValueBool() {

@@ -292,16 +292,24 @@ func (m *containerResourceModel) keepOutcome(state containerResourceModel) {
 	m.Provisioned, m.Services, m.Credentials = state.Provisioned, state.Services, state.Credentials
 }
 
+// What a failed provisioning run leaves, by when it ran: a failed create
+// taints the container (Terraform replaces it), a failed update does not
+// (state keeps what the run applied, and the next apply runs the rest).
+const (
+	afterFailedCreate = "The container stays in state, marked tainted: the next apply replaces it."
+	afterFailedUpdate = "State records the steps that were applied; the next apply runs the failed step and those after it again."
+)
+
 // provisioningError turns a provisioning failure into a diagnostic that
-// names the step and shows its output tail.
-func provisioningError(diags *diag.Diagnostics, ref containerRef, err error) {
+// names the step and shows its output tail; outcome says what state holds.
+func provisioningError(diags *diag.Diagnostics, ref containerRef, err error, outcome string) {
 	var step *provision.StepError
 	if errors.As(err, &step) {
 		diags.AddError("Provisioning Failed", fmt.Sprintf(
-			"Container %d on node %s: %s\n\nThe container stays in state, marked tainted: the next apply replaces it. "+
-				"Last output lines of the step:\n%s", ref.vmid, ref.node, step.Summary(), strings.Join(step.Result.OutputTail, "\n")))
+			"Container %d on node %s: %s\n\n%s Last output lines of the step:\n%s",
+			ref.vmid, ref.node, step.Summary(), outcome, strings.Join(step.Result.OutputTail, "\n")))
 		return
 	}
 	diags.AddError("Provisioning Failed", fmt.Sprintf(
-		"Container %d on node %s could not be provisioned: %v\n\nThe container stays in state, marked tainted: the next apply replaces it.", ref.vmid, ref.node, err))
+		"Container %d on node %s could not be provisioned: %v\n\n%s", ref.vmid, ref.node, err, outcome))
 }

@@ -150,7 +150,7 @@ func (u *update) provision(ctx context.Context, ref containerRef, job provisionJ
 	if err == nil {
 		return true
 	}
-	provisioningError(u.diags, ref, err)
+	provisioningError(u.diags, ref, err, afterFailedUpdate)
 	u.r.refreshAfterChange(ctx, ref, u.plan, u.diags)
 	u.diags.Append(u.state.Set(ctx, u.plan)...)
 	if raw, err := knownOnly(u.state.Raw); err == nil {
