@@ -20,7 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // Leaving the dashboard, end to end, with the Terraform CLI as a user runs
@@ -34,7 +34,7 @@ func TestQueryGenerateConfigRoundTrip(t *testing.T) {
 		t.Skipf("%s is not set: this end-to-end test of terraform query -generate-config-out needs a Terraform CLI of "+
 			"version 1.14 or later; .ci/build-terraform-query builds one and prints its path", envQueryTerraform)
 	}
-	sim := newSim(t, pvesim.WithNodes("pve", "pve2"))
+	sim := newSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	adoptableFleet(t, sim)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "main.tf"), `
@@ -81,7 +81,7 @@ list "pve_lxc_container" "all" {
 // adoptableFleet is containers made through the API as the dashboard or the
 // web UI would make them, with most of what pve_lxc_container manages set
 // one way or another, plus a template that must not be adopted.
-func adoptableFleet(t *testing.T, sim *pvesim.Sim) {
+func adoptableFleet(t *testing.T, sim *pvesimtest.Sim) {
 	t.Helper()
 	c := simClient(t, sim)
 	p := pveapi.NewParams
@@ -105,7 +105,7 @@ func adoptableFleet(t *testing.T, sim *pvesim.Sim) {
 }
 
 // simDigests summarises every container's config digest and status.
-func simDigests(sim *pvesim.Sim) string {
+func simDigests(sim *pvesimtest.Sim) string {
 	var b strings.Builder
 	for _, c := range sim.Containers() {
 		fmt.Fprintf(&b, "%d:%s:%s ", c.VMID, c.Status, c.Digest)

@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // envQueryTerraform names a Terraform CLI of version 1.14 or later, for the
@@ -58,7 +58,7 @@ func createOutOfBand(t *testing.T, c *pveapi.Client, node string, vmid int, star
 
 // dashboardFleet is what a team leaving the dashboard has: web and db
 // containers on two nodes, and a golden image converted to a template.
-func dashboardFleet(t *testing.T, sim *pvesim.Sim) {
+func dashboardFleet(t *testing.T, sim *pvesimtest.Sim) {
 	t.Helper()
 	c := simClient(t, sim)
 	base := func(hostname, tags string) *pveapi.Params {
@@ -84,7 +84,7 @@ func ctIdentity(node string, vmid int64) map[string]knownvalue.Check {
 // per listing unless the full objects are asked for.
 func TestAccContainerList(t *testing.T) {
 	useQueryTerraform(t)
-	sim := newSim(t, pvesim.WithNodes("pve", "pve2"))
+	sim := newSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	dashboardFleet(t, sim)
 	configReads := func() int {
 		n := 0

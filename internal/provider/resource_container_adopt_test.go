@@ -6,7 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // On a CLI without `terraform query`, containers are adopted with import
@@ -14,7 +14,7 @@ import (
 // generated for every kind of container in the dashboard fleet plans no
 // change besides the import.
 func TestAccContainer_importGeneratesConfig(t *testing.T) {
-	sim := newSim(t, pvesim.WithNodes("pve", "pve2"))
+	sim := newSim(t, pvesimtest.WithNodes("pve", "pve2"))
 	adoptableFleet(t, sim)
 	for _, id := range []string{"pve/101", "pve/102", "pve2/201", "pve2/202"} {
 		t.Run(id, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
-	"github.com/lxctm/terraform-provider-pve/internal/pvesim"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
 // A created container carries its identity, and an import block with that
@@ -115,7 +115,7 @@ resource "pve_lxc_container" "test" {
 // identity, so that the next plan still knows which container it is.
 func TestAccContainer_identityOfUncertainCreate(t *testing.T) {
 	useQueryTerraform(t)
-	sim := newSim(t, pvesim.WithTaskDurationFor("vzcreate", 4*time.Second))
+	sim := newSim(t, pvesimtest.WithTaskDurationFor("vzcreate", 4*time.Second))
 	cfg := func(createTimeout string) string {
 		return providerBlock(sim) + fmt.Sprintf(`
 resource "pve_lxc_container" "test" {
@@ -161,7 +161,7 @@ resource "pve_lxc_container" "test" {
 }
 
 // waitUnlocked waits, bounded, until a container's config lock is gone.
-func waitUnlocked(t *testing.T, sim *pvesim.Sim, vmid int) {
+func waitUnlocked(t *testing.T, sim *pvesimtest.Sim, vmid int) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if c, ok := sim.Container(vmid); !ok || c.Lock == "" {
