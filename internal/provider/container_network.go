@@ -33,10 +33,11 @@ var interfaceNameRE = regexp.MustCompile(`^[-_.\w\d]+$`)
 func networkAttribute() schema.ListNestedAttribute {
 	return schema.ListNestedAttribute{
 		MarkdownDescription: "Network interfaces; element *i* is `net<i>`. Default: one interface `eth0` " +
-			"on the template's bridge (else `vmbr0`) with DHCP.",
+			"on the template's bridge (else `vmbr0`) with DHCP. An empty list means no interface at all, as a " +
+			"container made without one has (and as an import of it writes).",
 		Optional:     true,
 		Computed:     true,
-		Validators:   []validator.List{listvalidator.SizeBetween(1, 32)},
+		Validators:   []validator.List{listvalidator.SizeAtMost(32)},
 		NestedObject: schema.NestedAttributeObject{Attributes: networkAttributes()},
 	}
 }

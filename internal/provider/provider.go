@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,6 +23,7 @@ import (
 var (
 	_ provider.Provider                   = (*pveProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*pveProvider)(nil)
+	_ provider.ProviderWithListResources  = (*pveProvider)(nil)
 )
 
 // New returns a constructor for the provider at the given version, the form
@@ -282,6 +284,7 @@ func (p *pveProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
 }
 
 func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -290,6 +293,14 @@ func (p *pveProvider) Resources(_ context.Context) []func() resource.Resource {
 		NewPackageBucketResource,
 		NewLXCTemplateResource,
 		NewLXCSnapshotResource,
+	}
+}
+
+// ListResources are what `terraform query` (Terraform 1.14 and later)
+// lists to import.
+func (p *pveProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewContainerListResource,
 	}
 }
 

@@ -32,6 +32,9 @@ type containerResource struct {
 
 func (r *containerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_lxc_container"
+	// The identity's node follows a container migrated outside Terraform
+	// (see resource_container_identity.go).
+	resp.ResourceBehavior.MutableIdentity = true
 }
 
 func (r *containerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -46,6 +49,8 @@ func (r *containerResource) UpgradeState(context.Context) map[int64]resource.Sta
 func (r *containerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan containerResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	// Whatever state Create leaves, tainted or not, carries its identity.
+	defer recordIdentityOf(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	timeout, diags := plan.Timeouts.Create(ctx, r.data.Timeouts.Create)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -78,6 +83,10 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state containerResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// The identity comes from the prior state first: state written before
+	// identities existed (or by Terraform < 1.12) has none, and a container
+	// deleted outside Terraform still needs one as it drops out of state.
+	recordIdentityOf(ctx, &req.State, resp.Identity, &resp.Diagnostics)
 	ref, ok := refOf(state.ID, &resp.Diagnostics)
 	if !ok || resp.Diagnostics.HasError() {
 		return
@@ -95,12 +104,14 @@ func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, 
 	ref, _ = refOf(state.ID, &resp.Diagnostics) // a container migrated outside Terraform has a new node
 	r.checkDrift(ctx, ref, &state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	recordIdentityOf(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 }
 
 func (r *containerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state containerResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	defer recordIdentityOf(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 	timeout, diags := plan.Timeouts.Update(ctx, r.data.Timeouts.Update)
 	resp.Diagnostics.Append(diags...)
 	ref, ok := refOf(state.ID, &resp.Diagnostics)
@@ -150,25 +161,8 @@ func (r *containerResource) operationContext(ctx context.Context, ref containerR
 }
 
 func (r *containerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	node, vmid, err := parseContainerID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected Import Identifier", "Import pve_lxc_container with <node>/<vmid>, e.g. pve/101: "+err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), containerID(node, vmid))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("vmid"), vmid)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("reboot_on_pending"), true)...)
-	if r.data == nil || r.data.API == nil {
-		return
-	}
-	// The config does not say which OS image a container was created from;
-	// its create task does. Best effort: without it os_template stays unset.
-	ctx = r.data.logContext(ctx)
-	if image, err := r.data.API.ContainerOSImage(ctx, node, int(vmid)); err == nil && image != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("os_template"), newNormalizedString(normalizeOSTemplate, applianceOf(image)))...)
-	} else if err != nil {
-		tflog.Debug(ctx, "could not tell the imported container's OS image", map[string]any{"error": err.Error()})
+	if ref, ok := importedRef(ctx, req, &resp.Diagnostics); ok {
+		r.importState(ctx, ref, &resp.State, resp.Identity, &resp.Diagnostics)
 	}
 }
 

@@ -1,0 +1,4 @@
+import {
+  to       = pve_lxc_container.web
+  identity = { node = "pve", vmid = 101 }
+}
