@@ -19,6 +19,10 @@ const (
 	TiB int64 = 1 << 40
 )
 
+// MaxDiskGiB is the largest whole number of GiB a volume can have: sizes
+// from 8 EiB (2^33 GiB) on fit neither a byte count nor a block device.
+const MaxDiskGiB int64 = 1<<33 - 1
+
 // maxDiskSizeBytes is the first size that no longer fits an int64 of bytes
 // (8 EiB, also the largest volume Linux block devices and LVM support).
 const maxDiskSizeBytes = float64(math.MaxInt64) // == 2^63 as a float64
