@@ -50,7 +50,11 @@
 //
 //	status         answer status+message (JSON envelope; empty body for 59x)
 //	latency        delay matching requests by delay
-//	drop           close the connection without an answer
+//	drop           close the connection without an answer, before the request
+//	               is handled (nothing happens)
+//	lost-answer    carry the request out in full (a create's config is written
+//	               and its task started, a change is made), then close the
+//	               connection without an answer
 //	broken-pipe    answer "596 Broken pipe" with an empty body
 //	lock-timeout   config locks of the request (and its task) fail with
 //	               "can't lock file '/run/lock/lxc/pve-config-<vmid>.lock' - got timeout"
@@ -64,6 +68,7 @@
 //
 //	--fault 'method=GET,path=/nodes/*/lxc/*/status/current,status=502,count=3'
 //	--fault 'kind=drop,count=1'
+//	--fault 'kind=lost-answer,method=POST,path=/nodes/*/lxc,count=1'
 //	--fault 'kind=task-fail,type=vzcreate,message=disk full'
 //
 // # What is simulated
