@@ -88,4 +88,16 @@
 // permission model: root@pam and its token hold every privilege except
 // pve-container's root@pam-only changes, which token ids never satisfy.
 // Containers run on a backend.Backend (the memory backend by default).
+// Each node's SSH server (package sshnode) runs pct exec, push, pull,
+// status, list and unlock.
+//
+// # Restarts
+//
+// With --state-dir the state is saved as it changes (volumes as soon as
+// they are allocated, a task's log before each of its work steps). A
+// simulator killed while tasks run ends them on restart the way PVE shows a
+// task whose worker died: stopped, exitstatus "unexpected status", the log
+// without a final TASK line. Persistent config locks stay where they were:
+// an interrupted create leaves its config with "lock: create" (and its
+// volumes allocated) until "pct unlock <vmid>" on the node removes it.
 package pvesim
