@@ -64,6 +64,9 @@ func (s *Server) volumeSize(node, volid string) (int64, bool) {
 	return v.Size, true
 }
 
+// The refusals below are PVE's texts verbatim (they end with a period), so
+// they are built with errf like other PVE messages.
+
 // oversizedAlloc is the refusal of vdisk_alloc for a size of 8 EiB or
 // more: lvcreate cannot parse "-V <float>k" (LVM, LVM-thin); qemu-img
 // refuses a size beyond 2^63-1 bytes (directory storages).
@@ -72,9 +75,9 @@ func oversizedAlloc(t taskLog, sc StorageConfig, diskName string, kib float64) e
 	switch sc.Type {
 	case "lvmthin", "lvm":
 		lvmArgumentError(t, "--virtualsize", arg, kib)
-		return fmt.Errorf("lvcreate 'pve/%s' error:   Error during parsing of command line.", diskName)
+		return errf("lvcreate 'pve/%s' error:   Error during parsing of command line.", diskName)
 	default:
-		return fmt.Errorf("unable to create image: qemu-img: Invalid image size specified. Must be between 0 and %d.", int64(math.MaxInt64))
+		return errf("unable to create image: qemu-img: Invalid image size specified. Must be between 0 and %d.", int64(math.MaxInt64))
 	}
 }
 
@@ -85,9 +88,9 @@ func oversizedResize(t taskLog, sc StorageConfig, volname string, bytes float64)
 	switch sc.Type {
 	case "lvmthin", "lvm":
 		lvmArgumentError(t, "--size", perlNumber(kib)+"k", kib)
-		return fmt.Errorf("error resizing volume '/dev/pve/%s': Error during parsing of command line.", volname)
+		return errf("error resizing volume '/dev/pve/%s': Error during parsing of command line.", volname)
 	default:
-		return fmt.Errorf("qemu-img: Invalid image size specified. Must be between 0 and %d.", int64(math.MaxInt64))
+		return errf("qemu-img: Invalid image size specified. Must be between 0 and %d.", int64(math.MaxInt64))
 	}
 }
 
