@@ -35,16 +35,13 @@ func DefaultStorages() []StorageConfig {
 	}
 }
 
-// storageIDRE is PVE's pve-storage-id.
-var storageIDRE = regexp.MustCompile(`^(?i:[a-z][a-z0-9\-_.]*[a-z0-9])$`)
-
 // validateStorages checks Config.Storages: unique valid ids, types the
 // simulator can allocate on, a path for dir storages.
 func validateStorages(storages []StorageConfig) error {
 	seen := map[string]bool{}
 	for _, sc := range storages {
 		switch {
-		case !storageIDRE.MatchString(sc.ID):
+		case pveformat.ValidateStorageID(sc.ID) != nil:
 			return fmt.Errorf("storage %q: an id is a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit", sc.ID)
 		case seen[sc.ID]:
 			return fmt.Errorf("storage %q is configured twice", sc.ID)
