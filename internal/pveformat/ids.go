@@ -13,8 +13,9 @@ import (
 // parameter: a storage id, a bridge name, a mount path. A value that
 // passes them cannot carry a separator into the property string (no ","
 // and no newline), so "local-lvm,ro=1" or "vmbr0,tag=666" are refused
-// here, with a reason, instead of reaching Proxmox VE as extra keys. The template parser and the provider's
-// attribute validators both use them; the simulator's schema emulates the
+// here, with a reason, instead of reaching Proxmox VE as extra keys. The
+// template parser uses them and the simulator checks its configured
+// storage ids with ValidateStorageID; the simulator's schema emulates the
 // server's own checks separately, Perl quirks included.
 
 // storageIDRE is pve-common's parse_id rule for storage ids (pve-storage-id),
