@@ -395,8 +395,8 @@ func containerIP(t testing.TB, env *lxcEnv, vmid int) string {
 		t.Fatal(err)
 	}
 	for _, i := range ifaces {
-		if i.Name != "lo" && i.Inet != "" {
-			ip, _, _ := strings.Cut(i.Inet, "/")
+		if i.Name != "lo" && i.Inet() != "" {
+			ip, _, _ := strings.Cut(i.Inet(), "/")
 			return ip
 		}
 	}

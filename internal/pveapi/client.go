@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -296,15 +298,26 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 	if err := c.requests.acquire(ctx); err != nil {
 		return nil, 0, err
 	}
+	// sent records whether the request left in full: only then can PVE
+	// have acted on it (see TransportError.Sent).
+	var sent atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				sent.Store(true)
+			}
+		},
+	}))
 	start := time.Now()
 	resp, err := c.httpc.Do(req)
 	if err != nil {
 		c.requests.release()
+		terr := &TransportError{Method: cl.method, Path: cl.path, Endpoint: c.endpoint, Sent: sent.Load(), Err: err}
 		subsystemDebug(ctx, "request failed", map[string]any{
 			"method": cl.method, "path": cl.path, "attempt": attempt,
-			"duration_ms": time.Since(start).Milliseconds(), "error": err.Error(),
+			"duration_ms": time.Since(start).Milliseconds(), "error": terr.Error(), "sent": terr.Sent,
 		})
-		return nil, 0, err
+		return nil, 0, terr
 	}
 	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	closeErr := resp.Body.Close()
@@ -317,7 +330,9 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 		readErr = closeErr
 	}
 	if readErr != nil {
-		return nil, 0, fmt.Errorf("%s %s: reading the response: %w", cl.method, cl.path, readErr)
+		// The status line arrived, so the request was handled; its body did not.
+		return nil, 0, &TransportError{Method: cl.method, Path: cl.path, Endpoint: c.endpoint, Sent: true,
+			Err: fmt.Errorf("reading the %s answer: %w", resp.Status, readErr)}
 	}
 	if len(raw) > maxResponseBytes {
 		return nil, 0, &DecodeError{Method: cl.method, Path: cl.path, Err: fmt.Errorf("response larger than %d bytes", maxResponseBytes)}

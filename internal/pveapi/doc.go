@@ -12,19 +12,27 @@
 //     lifetime ends and the single re-login after a 401.
 //   - client.go: Client and Do, the one request core (credentials, request
 //     cap, retries, envelope, errors).
-//   - retry.go: the whole retry policy (what is retried, backoff).
+//   - transport.go: *TransportError, a request without an HTTP answer,
+//     worded as what happened (timeout, closed connection, TLS failure) and
+//     knowing whether the request left in full.
+//   - retry.go: the whole retry policy (what is retried, backoff, which
+//     failed tasks are dispatched again) and which failed mutations may
+//     nevertheless have acted.
 //   - errors.go: *APIError and the ErrNotFound/ErrAlreadyExists/ErrLocked/
-//     ErrSnapshotUnsupported classification of PVE's texts (also applied
-//     to a failed task's exit status).
+//     ErrNotRunning/ErrAlreadyRunning/ErrSnapshotUnsupported classification
+//     of PVE's texts (also applied to a failed task's exit status).
 //   - params.go, loosejson.go: form/query encoding (Params) and PVE's
 //     loosely typed JSON.
 //   - tasks.go: task status, logs and WaitTask.
 //   - cluster.go, lxc.go, lxcconfig.go, snapshot.go, storage.go, vmid.go:
 //     typed endpoints, the container config wrapper, container snapshots
-//     and collision-free VMID allocation.
+//     and collision-free VMID allocation; createlock.go: telling a running
+//     create from one that died and left "lock: create" behind.
 //
 // Behaviour follows real PVE (pve-http-server, pve-container), not a fake: a
 // body is never sent with GET or DELETE, booleans are 0/1, CSRF tokens go
 // only with tickets on writes, and mutations are retried only when PVE says
-// nothing happened.
+// nothing happened. A create or clone is a plain error only when PVE
+// definitely refused it; every other failure is an *AmbiguousCreateError
+// naming the VMID, so the caller never orphans a container it may have made.
 package pveapi

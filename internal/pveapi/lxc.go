@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
 // Container endpoints under /nodes/{node}/lxc. Calls that start a PVE task
 // come in pairs: XxxAsync returns the task's UPID as soon as PVE accepted
 // the request; Xxx also waits for the task (WaitTask). A failed wait is
-// final: nothing here dispatches a mutation again after its task started.
+// final, with one exception: a start, stop, shutdown, reboot or destroy
+// task that failed on the container's config lock ("can't lock file
+// '/run/lock/lxc/pve-config-<vmid>.lock' - got timeout") did nothing, so
+// it is dispatched again (runConfigLockedTask).
 
 func lxcPath(node string, vmid int, rest ...string) string {
 	return apiPath(append([]string{"nodes", node, "lxc", strconv.Itoa(vmid)}, rest...)...)
@@ -60,11 +64,12 @@ func (c *Client) ListContainers(ctx context.Context, node string) ([]ContainerSt
 // writes the config with "lock: create" before answering, so once this
 // returns the id is taken.
 //
-// A taken id is an error matching ErrAlreadyExists. If an earlier attempt of
-// this request failed with "got no worker upid" and the retry answers
-// "already exists", the first attempt may have created the container; that
-// is reported as an *AmbiguousCreateError, never silently accepted or
-// treated as someone else's id.
+// A taken id is an error matching ErrAlreadyExists. Only such a definite
+// refusal by PVE is a plain error: any failure after which the container
+// may exist (the answer lost to a timeout, a cancellation or a closed
+// connection; a proxy's 5xx; "got no worker upid" and then "already
+// exists" on the retry) is an *AmbiguousCreateError, never silently
+// accepted or treated as someone else's id.
 func (c *Client) CreateContainerAsync(ctx context.Context, node string, vmid int, params *Params) (string, error) {
 	p := params.Clone()
 	p.SetInt("vmid", int64(vmid))
@@ -76,37 +81,46 @@ func (c *Client) CreateContainer(ctx context.Context, node string, vmid int, par
 	return c.waitFor(c.CreateContainerAsync(ctx, node, vmid, params))(ctx)
 }
 
-// AmbiguousCreateError reports a create (or clone) whose outcome is unknown:
-// an attempt failed in a way that may still have created VMID, and the
-// retry found VMID taken. The caller should treat VMID as possibly its own
-// (e.g. record it) rather than pick another id and orphan it.
+// AmbiguousCreateError reports a create (or clone) whose outcome is
+// unknown: Proxmox VE may have created VMID although no clear answer came
+// back. That is every failure except a definite refusal by PVE (see
+// mayHaveActed): the answer was lost to a timeout, a cancellation or a
+// closed connection after the request went out, a proxy answered 5xx, the
+// task id could not be read, or an attempt failed with "got no worker
+// upid" and a retry found VMID taken. The caller should treat VMID as
+// possibly its own (record it, and look whether it exists) rather than
+// pick another id and orphan it.
 type AmbiguousCreateError struct {
 	VMID int
 	Err  error
 }
 
 func (e *AmbiguousCreateError) Error() string {
-	return fmt.Sprintf("guest %d may have been created by an earlier attempt of this request (its answer was lost), and the retry found the id taken: %v", e.VMID, e.Err)
+	if errors.Is(e.Err, ErrAlreadyExists) {
+		return fmt.Sprintf("guest %d may have been created by an earlier attempt of this request (its answer was lost), and the retry found the id taken: %v", e.VMID, e.Err)
+	}
+	return fmt.Sprintf("the request creating guest %d got no clear answer, so Proxmox VE may have created it: %v", e.VMID, e.Err)
 }
 
 func (e *AmbiguousCreateError) Unwrap() error { return e.Err }
 
-// dispatchCreate sends a create-like POST that returns a UPID and applies the
-// "already exists after a retry" check.
+// dispatchCreate sends a create-like POST that returns a UPID. Only a
+// definite refusal by PVE is returned as a plain error; any failure after
+// which the guest may exist is an *AmbiguousCreateError, and so is any
+// failure after an earlier attempt that may have acted.
 func (c *Client) dispatchCreate(ctx context.Context, path string, vmid int, params *Params) (string, error) {
 	res, err := c.send(ctx, call{method: http.MethodPost, path: path, params: params})
-	if err != nil {
-		if errors.Is(err, ErrAlreadyExists) {
-			for _, earlier := range res.retriedAfter {
-				var apiErr *APIError
-				if errors.As(earlier, &apiErr) && isAmbiguousMutationError(apiErr) {
-					return "", &AmbiguousCreateError{VMID: vmid, Err: err}
-				}
-			}
+	if err == nil {
+		upid, derr := decodeUPID(res)
+		if derr != nil {
+			return "", &AmbiguousCreateError{VMID: vmid, Err: derr}
 		}
-		return "", err
+		return upid, nil
 	}
-	return decodeUPID(res)
+	if mayHaveActed(err) || slices.ContainsFunc(res.retriedAfter, mayHaveActed) {
+		return "", &AmbiguousCreateError{VMID: vmid, Err: err}
+	}
+	return "", err
 }
 
 // decodeUPID reads a task id answer.
@@ -161,9 +175,12 @@ func (c *Client) DeleteContainerAsync(ctx context.Context, node string, vmid int
 	return c.postTask(ctx, http.MethodDelete, lxcPath(node, vmid), opts.params())
 }
 
-// DeleteContainer destroys a container and waits for the task.
+// DeleteContainer destroys a container and waits for the task; a task
+// that timed out on the config lock is dispatched again.
 func (c *Client) DeleteContainer(ctx context.Context, node string, vmid int, opts DeleteContainerOptions) (*TaskResult, error) {
-	return c.waitFor(c.DeleteContainerAsync(ctx, node, vmid, opts))(ctx)
+	return c.runConfigLockedTask(ctx, vmid, func(ctx context.Context) (string, error) {
+		return c.DeleteContainerAsync(ctx, node, vmid, opts)
+	})
 }
 
 // ContainerConfig reads the configuration with pending changes merged in
@@ -235,9 +252,12 @@ func (c *Client) StartContainerAsync(ctx context.Context, node string, vmid int)
 	return c.postTask(ctx, http.MethodPost, lxcPath(node, vmid, "status", "start"), nil)
 }
 
-// StartContainer starts a container and waits for the task.
+// StartContainer starts a container and waits for the task; a task that
+// timed out on the config lock is dispatched again.
 func (c *Client) StartContainer(ctx context.Context, node string, vmid int) (*TaskResult, error) {
-	return c.waitFor(c.StartContainerAsync(ctx, node, vmid))(ctx)
+	return c.runConfigLockedTask(ctx, vmid, func(ctx context.Context) (string, error) {
+		return c.StartContainerAsync(ctx, node, vmid)
+	})
 }
 
 // StopContainerAsync stops a container immediately (no clean shutdown).
@@ -245,9 +265,12 @@ func (c *Client) StopContainerAsync(ctx context.Context, node string, vmid int) 
 	return c.postTask(ctx, http.MethodPost, lxcPath(node, vmid, "status", "stop"), nil)
 }
 
-// StopContainer stops a container and waits for the task.
+// StopContainer stops a container and waits for the task; a task that
+// timed out on the config lock is dispatched again.
 func (c *Client) StopContainer(ctx context.Context, node string, vmid int) (*TaskResult, error) {
-	return c.waitFor(c.StopContainerAsync(ctx, node, vmid))(ctx)
+	return c.runConfigLockedTask(ctx, vmid, func(ctx context.Context) (string, error) {
+		return c.StopContainerAsync(ctx, node, vmid)
+	})
 }
 
 // ShutdownContainerAsync shuts a container down cleanly. timeout is in
@@ -264,9 +287,12 @@ func (c *Client) ShutdownContainerAsync(ctx context.Context, node string, vmid, 
 	return c.postTask(ctx, http.MethodPost, lxcPath(node, vmid, "status", "shutdown"), p)
 }
 
-// ShutdownContainer shuts a container down and waits for the task.
+// ShutdownContainer shuts a container down and waits for the task; a task
+// that timed out on the config lock is dispatched again.
 func (c *Client) ShutdownContainer(ctx context.Context, node string, vmid, timeout int, forceStop bool) (*TaskResult, error) {
-	return c.waitFor(c.ShutdownContainerAsync(ctx, node, vmid, timeout, forceStop))(ctx)
+	return c.runConfigLockedTask(ctx, vmid, func(ctx context.Context) (string, error) {
+		return c.ShutdownContainerAsync(ctx, node, vmid, timeout, forceStop)
+	})
 }
 
 // RebootContainerAsync reboots a running container.
@@ -274,9 +300,12 @@ func (c *Client) RebootContainerAsync(ctx context.Context, node string, vmid int
 	return c.postTask(ctx, http.MethodPost, lxcPath(node, vmid, "status", "reboot"), nil)
 }
 
-// RebootContainer reboots a container and waits for the task.
+// RebootContainer reboots a container and waits for the task; a task that
+// timed out on the config lock is dispatched again.
 func (c *Client) RebootContainer(ctx context.Context, node string, vmid int) (*TaskResult, error) {
-	return c.waitFor(c.RebootContainerAsync(ctx, node, vmid))(ctx)
+	return c.runConfigLockedTask(ctx, vmid, func(ctx context.Context) (string, error) {
+		return c.RebootContainerAsync(ctx, node, vmid)
+	})
 }
 
 // ResizeContainerDiskAsync grows a disk (PUT .../resize). disk is "rootfs"
@@ -397,6 +426,29 @@ func (c *Client) ContainerInterfaces(ctx context.Context, node string, vmid int)
 		return nil, err
 	}
 	return out, nil
+}
+
+// runConfigLockedTask dispatches a task for guest vmid and waits for it. A
+// task that failed on the guest's config lock did nothing (see
+// isConfigLockTimeoutTask), so it is dispatched again after the retry
+// policy's backoff, at most RetryPolicy.MaxRetries times; the request that
+// dispatches it has its own retries. Any other outcome is returned as is.
+func (c *Client) runConfigLockedTask(ctx context.Context, vmid int, dispatch func(context.Context) (string, error)) (*TaskResult, error) {
+	for retry := 1; ; retry++ {
+		res, err := c.waitFor(dispatch(ctx))(ctx)
+		var taskErr *TaskError
+		if !errors.As(err, &taskErr) || !isConfigLockTimeoutTask(taskErr, vmid) || retry > c.retry.MaxRetries {
+			return res, err
+		}
+		wait := c.retry.backoff(retry)
+		subsystemWarn(ctx, "task failed on the config lock; dispatching it again", map[string]any{
+			"upid": taskErr.UPID.String(), "type": taskErr.UPID.Type, "vmid": vmid,
+			"retry": retry, "max_retries": c.retry.MaxRetries, "wait_ms": wait.Milliseconds(),
+		})
+		if waitErr := sleep(ctx, wait); waitErr != nil {
+			return nil, fmt.Errorf("%w (retry abandoned: %w)", err, waitErr)
+		}
+	}
 }
 
 // waitFor chains an Async call into WaitTask:

@@ -167,8 +167,23 @@ func (c ContainerConfig) Slots(prefix string) []int {
 	return out
 }
 
+// LockCreate is the persistent config lock of a guest being created
+// (create, restore, or the target of a clone). PVE writes it before the
+// create answers and removes it when the task has written the final
+// config; a failed create task of a new guest deletes the whole config. A
+// task whose worker died (PVE restarted, the node crashed: its status is
+// "unexpected status") leaves the config behind with this lock, which then
+// stays until `pct unlock <vmid>` on the node removes it (see
+// Client.CreateLockIsStale).
+const LockCreate = "create"
+
 // Lock is the persistent config lock ("create", "disk", "backup", …), or "".
 func (c ContainerConfig) Lock() string { return c.values["lock"] }
+
+// LockedByCreate reports whether the config carries the "create" lock: the
+// guest is being created, or its create died and left it (see
+// Client.CreateLockIsStale to tell the two apart).
+func (c ContainerConfig) LockedByCreate() bool { return c.Lock() == LockCreate }
 
 // IsTemplate reports whether the container has been converted to a template.
 func (c ContainerConfig) IsTemplate() bool {

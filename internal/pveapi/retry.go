@@ -3,6 +3,7 @@ package pveapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -10,9 +11,10 @@ import (
 	"time"
 )
 
-// RetryPolicy bounds how often and how fast one API request is retried. The
-// rules for *which* failures are retried live in retryable, below; this
-// file is the whole retry policy.
+// RetryPolicy bounds how often and how fast one API request is retried, and
+// how often a task that failed on its config lock is dispatched again. The
+// rules for *which* failures are retried live in retryable and
+// isConfigLockTimeoutTask, below; this file is the whole retry policy.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt; 0 means
 	// 4, a negative value disables retries.
@@ -85,6 +87,19 @@ func isAmbiguousMutationError(apiErr *APIError) bool {
 	return strings.Contains(apiErr.Message, "got no worker upid")
 }
 
+// isConfigLockTimeoutTask says whether a task failed because it could not
+// take guest vmid's config lock ("can't lock file
+// '/run/lock/lxc/pve-config-<vmid>.lock' - got timeout"). Start, stop,
+// shutdown, reboot and destroy workers take that lock before they change
+// anything and hold it to the end, so such a task did nothing and may be
+// dispatched again, like a request that failed the same way. Another lock
+// (a storage lock, say) may time out after part of the work is done, so
+// only this one counts.
+func isConfigLockTimeoutTask(e *TaskError, vmid int) bool {
+	lockFile := fmt.Sprintf("'/run/lock/lxc/pve-config-%d.lock'", vmid)
+	return isLockTimeoutText(e.ExitStatus) && strings.Contains(e.ExitStatus, lockFile)
+}
+
 // StatusProxyError is pveproxy's 596: the request could not be forwarded to
 // the target node (node offline, node-to-node TLS failure). Retrying does
 // not help within a request's lifetime, so it is never retried.
@@ -135,9 +150,53 @@ func retryable(ctx context.Context, idempotent bool, err error) bool {
 	return notSent(err)
 }
 
-// notSent says whether a transport error happened before any byte of the
-// request reached the server (the connection could not be opened).
+// notSent says whether a transport error happened before the request
+// reached the server in full (the connection could not be opened, TLS
+// failed, or it broke while the request was being written): PVE acts only
+// on a request it has read completely, so nothing happened.
 func notSent(err error) bool {
+	var terr *TransportError
+	if errors.As(err, &terr) {
+		return !terr.Sent
+	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// mayHaveActed says whether a failed mutation may nevertheless have been
+// carried out by Proxmox VE. Only a definite answer from PVE rules that out:
+//
+//   - a 4xx (parameter verification, permissions, authentication), a 501,
+//     a redirect, or pveproxy's 595 (it could not connect to the node);
+//   - a 500 carrying PVE's own message ("CT 100 already exists…",
+//     "storage … does not support container directories", a lock timeout),
+//     except "got no worker upid", which PVE raises after forking the
+//     worker;
+//   - a transport error before the request was sent in full.
+//
+// Everything else may hide a done deed: a timeout, a cancellation, a closed
+// or reset connection after the request went out, a 500 with no PVE text
+// (a proxy's "Internal Server Error"), 502/503/504 from something in front
+// of PVE, pveproxy's 596-599 (the connection to the node broke mid-request),
+// or a 2xx whose body could not be read.
+func mayHaveActed(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch s := apiErr.Status; {
+		case s < 500 || s == http.StatusNotImplemented || s == 595:
+			return false
+		case s == http.StatusInternalServerError:
+			return isAmbiguousMutationError(apiErr) || apiErr.Message == http.StatusText(s)
+		}
+		return true
+	}
+	var decodeErr *DecodeError
+	if errors.As(err, &decodeErr) {
+		return true
+	}
+	var terr *TransportError
+	if errors.As(err, &terr) {
+		return terr.Sent
+	}
+	return false
 }

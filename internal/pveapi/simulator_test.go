@@ -511,8 +511,12 @@ func testLifecycle(e *env) {
 		t.Fatalf("interfaces %v, want lo and eth0", names)
 	}
 	net0 := e.container(vmid).Config["net0"]
-	if eth0.Inet != "192.0.2.10/24" || len(eth0.IPAddresses) != 1 ||
+	// Every address is listed; PVE's inet6 is the last IPv6 one, here the
+	// link-local address every interface has.
+	if eth0.Inet != "192.0.2.10/24" || len(eth0.IPAddresses) != 2 ||
 		eth0.IPAddresses[0] != (pveapi.InterfaceAddress{Address: "192.0.2.10", Type: "inet", Prefix: 24}) ||
+		eth0.IPAddresses[1].Type != "inet6" || eth0.IPAddresses[1].Prefix != 64 || !strings.HasPrefix(eth0.IPAddresses[1].Address, "fe80::") ||
+		eth0.Inet6 != eth0.IPAddresses[1].Address+"/64" || eth0.HardwareAddress != eth0.HWAddr ||
 		!strings.Contains(net0, "hwaddr="+strings.ToUpper(eth0.HWAddr)) {
 		t.Errorf("eth0 %+v, net0 %q", eth0, net0)
 	}

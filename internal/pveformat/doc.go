@@ -1,5 +1,6 @@
 // Package pveformat owns the textual formats Proxmox VE uses on the wire:
 // property strings (net0, rootfs, features…), tag lists, UPIDs, disk sizes
-// and lenient booleans. The API client, the simulator and the template parser
-// all read and write these values through this one implementation.
+// and lenient booleans, and the formats of storage ids, bridge names and
+// mount paths (ids.go). The API client, the simulator and the template
+// parser all read and write these values through this one implementation.
 package pveformat

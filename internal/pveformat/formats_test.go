@@ -28,14 +28,17 @@ func TestParseBool(t *testing.T) {
 }
 
 func TestDiskSize(t *testing.T) {
-	cases := map[string]int64{"8G": 8 * GiB, "512M": 512 * MiB, "1.5T": TiB + TiB/2, "1000": 1000, "4K": 4 * KiB, "0.5G": 512 * MiB}
+	cases := map[string]int64{"8G": 8 * GiB, "512M": 512 * MiB, "1.5T": TiB + TiB/2, "1000": 1000, "4K": 4 * KiB, "0.5G": 512 * MiB,
+		"8GiB": 8 * GiB, "8388607T": 8388607 * TiB, "9223372036854774784": 9223372036854774784}
 	for in, want := range cases {
 		got, err := ParseDiskSize(in)
 		if err != nil || got != want {
 			t.Errorf("ParseDiskSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "8GB", "-1G", "1e3", "G"} {
+	for _, bad := range []string{"", "8GB", "-1G", "1e3", "G", "8Gi",
+		// 8 EiB and more do not fit the byte count; once they wrapped to "-8388608T".
+		"8388608T", "9223372036854775807G", "9223372036854775808", "99999999999999999999999T"} {
 		if _, err := ParseDiskSize(bad); err == nil {
 			t.Errorf("ParseDiskSize(%q) accepted", bad)
 		}

@@ -265,6 +265,65 @@ func TestSimulateBinaryKilledKeepsState(t *testing.T) {
 	}
 }
 
+// TestSimulateBinaryKilledMidCreate kills the simulator with SIGKILL while
+// two create tasks run and restarts it on the same state directory: the
+// tasks have ended with "unexpected status", the configs still say
+// "lock: create", and pct unlock over SSH lifts the lock.
+func TestSimulateBinaryKilledMidCreate(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	args := []string{"--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--state-dir", dir, "--task-duration", "1ms", "--template", debian12}
+	p := startBinary(t, bin, append(args, "--fault", "kind=task-slow,type=vzcreate,delay=1h")...)
+	token := func(req *http.Request) { req.Header.Set("Authorization", "PVEAPIToken="+p.ready.APIToken) }
+	upids := map[string]string{}
+	for _, vmid := range []string{"100", "101"} {
+		status, body := p.call(t, http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {vmid}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}, token)
+		var res struct {
+			Data string `json:"data"`
+		}
+		if status != 200 || json.Unmarshal(body, &res) != nil {
+			t.Fatalf("create %s: %d %s", vmid, status, body)
+		}
+		upids[vmid] = res.Data
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+		if bytes.Count(data, []byte("extracting archive")) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the create tasks never reached their extraction step")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.wait(t)
+
+	p2 := startBinary(t, bin, args...)
+	token = func(req *http.Request) { req.Header.Set("Authorization", "PVEAPIToken="+p2.ready.APIToken) }
+	for vmid, upid := range upids {
+		status, body := p2.call(t, http.MethodGet, "/nodes/pve/tasks/"+url.PathEscape(upid)+"/status", nil, token)
+		if status != 200 || !bytes.Contains(body, []byte(`"status":"stopped"`)) || !bytes.Contains(body, []byte(`"exitstatus":"unexpected status"`)) {
+			t.Errorf("task of %s after the restart: %d %s", vmid, status, body)
+		}
+		status, body = p2.call(t, http.MethodGet, "/nodes/pve/lxc/"+vmid+"/config", nil, token)
+		if status != 200 || !bytes.Contains(body, []byte(`"lock":"create"`)) {
+			t.Errorf("config of %s after the restart: %d %s", vmid, status, body)
+		}
+	}
+	if _, errOut, code := sshRun(t, p2.ready.Nodes[0], p2.ready.Password, "pct unlock 100", ""); code != 0 {
+		t.Fatalf("pct unlock 100: exit %d, %s", code, errOut)
+	}
+	if status, body := p2.call(t, http.MethodGet, "/nodes/pve/lxc/100/config", nil, token); status != 200 || bytes.Contains(body, []byte(`"lock"`)) {
+		t.Errorf("config of 100 after pct unlock: %d %s", status, body)
+	}
+	_ = p2.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p2.wait(t); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
 // callQuiet is call without test assertions, for background load.
 func (p *simProcess) callQuiet(method, path string, form url.Values) (int, error) {
 	caPEM, err := os.ReadFile(p.ready.CACertFile)

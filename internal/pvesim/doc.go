@@ -54,7 +54,11 @@
 //
 //	status         answer status+message (JSON envelope; empty body for 59x)
 //	latency        delay matching requests by delay
-//	drop           close the connection without an answer
+//	drop           close the connection without an answer, before the request
+//	               is handled (nothing happens)
+//	lost-answer    carry the request out in full (a create's config is written
+//	               and its task started, a change is made), then close the
+//	               connection without an answer
 //	broken-pipe    answer "596 Broken pipe" with an empty body
 //	lock-timeout   config locks of the request (and its task) fail with
 //	               "can't lock file '/run/lock/lxc/pve-config-<vmid>.lock' - got timeout"
@@ -68,6 +72,7 @@
 //
 //	--fault 'method=GET,path=/nodes/*/lxc/*/status/current,status=502,count=3'
 //	--fault 'kind=drop,count=1'
+//	--fault 'kind=lost-answer,method=POST,path=/nodes/*/lxc,count=1'
 //	--fault 'kind=task-fail,type=vzcreate,message=disk full'
 //
 // # What is simulated
@@ -95,5 +100,16 @@
 // permission model: root@pam and its token hold every privilege except
 // pve-container's root@pam-only changes, which token ids never satisfy.
 // Containers run on a backend.Backend: the memory backend by default, or
-// real LXC containers with --backend lxc.
+// real LXC containers with --backend lxc. Each node's SSH server (package
+// sshnode) runs pct exec, push, pull, status, list and unlock.
+//
+// # Restarts
+//
+// With --state-dir the state is saved as it changes (volumes as soon as
+// they are allocated, a task's log before each of its work steps). A
+// simulator killed while tasks run ends them on restart the way PVE shows a
+// task whose worker died: stopped, exitstatus "unexpected status", the log
+// without a final TASK line. Persistent config locks stay where they were:
+// an interrupted create leaves its config with "lock: create" (and its
+// volumes allocated) until "pct unlock <vmid>" on the node removes it.
 package pvesim

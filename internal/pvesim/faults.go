@@ -25,8 +25,14 @@ const (
 	FaultStatus FaultKind = "status"
 	// FaultLatency delays matching requests by Delay before handling them.
 	FaultLatency FaultKind = "latency"
-	// FaultDrop closes the connection without any answer.
+	// FaultDrop closes the connection without any answer, before the
+	// request is handled: nothing happens on the server.
 	FaultDrop FaultKind = "drop"
+	// FaultLostAnswer carries the request out in full (a create's config
+	// is written and its task started, a change is made) and then closes
+	// the connection without answering, as when a proxy, the network or
+	// the client's timeout loses the answer of a request PVE did act on.
+	FaultLostAnswer FaultKind = "lost-answer"
 	// FaultBrokenPipe answers "596 Broken pipe" with an empty body, as
 	// pveproxy does when the node it proxies to is gone.
 	FaultBrokenPipe FaultKind = "broken-pipe"
@@ -45,6 +51,9 @@ const (
 	// end with "WARNINGS: n".
 	FaultTaskWarn FaultKind = "task-warn"
 )
+
+// faultKindList names every kind, for error messages.
+const faultKindList = "status, latency, drop, lost-answer, broken-pipe, lock-timeout, ticket-expiry, task-fail, task-slow, task-warn"
 
 func (k FaultKind) isTaskFault() bool {
 	return k == FaultTaskFail || k == FaultTaskSlow || k == FaultTaskWarn
@@ -176,11 +185,11 @@ func (f Fault) validate() error {
 		if f.Message == "" {
 			return errors.New("a task-fail fault needs message=<exitstatus text>")
 		}
-	case FaultDrop, FaultBrokenPipe, FaultLockTimeout, FaultTicketExpiry, FaultTaskWarn:
+	case FaultDrop, FaultLostAnswer, FaultBrokenPipe, FaultLockTimeout, FaultTicketExpiry, FaultTaskWarn:
 	case "":
-		return errors.New("kind is missing (status, latency, drop, broken-pipe, lock-timeout, ticket-expiry, task-fail, task-slow, task-warn)")
+		return errors.New("kind is missing (" + faultKindList + ")")
 	default:
-		return fmt.Errorf("unknown kind %q (status, latency, drop, broken-pipe, lock-timeout, ticket-expiry, task-fail, task-slow, task-warn)", f.Kind)
+		return fmt.Errorf("unknown kind %q (%s)", f.Kind, faultKindList)
 	}
 	switch f.Method {
 	case "", http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete:
@@ -364,7 +373,7 @@ func (f *Faults) forRequest(method, relPath string) []Fault {
 // answers reports whether a request fault replaces the answer (rather than
 // delaying it, expiring tickets or failing locks on the way).
 func (k FaultKind) answers() bool {
-	return k == FaultStatus || k == FaultDrop || k == FaultBrokenPipe
+	return k == FaultStatus || k == FaultDrop || k == FaultLostAnswer || k == FaultBrokenPipe
 }
 
 // forTask returns the task faults that fire for a new task.

@@ -23,6 +23,7 @@ func TestParseFault(t *testing.T) {
 		{"method=GET,path=/nodes/*/lxc/*/status/current,status=502,count=3",
 			pvesim.Fault{Kind: pvesim.FaultStatus, Method: "GET", Path: "/nodes/*/lxc/*/status/current", Status: 502, Count: 3}, ""},
 		{"kind=drop,count=1", pvesim.Fault{Kind: pvesim.FaultDrop, Count: 1}, ""},
+		{"kind=lost-answer,method=POST,path=/nodes/*/lxc,count=1", pvesim.Fault{Kind: pvesim.FaultLostAnswer, Method: "POST", Path: "/nodes/*/lxc", Count: 1}, ""},
 		{"kind=task-fail,type=vzcreate,message=disk full", pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "vzcreate", Message: "disk full"}, ""},
 		{"delay=1500ms,path=/version", pvesim.Fault{Kind: pvesim.FaultLatency, Delay: 1500 * time.Millisecond, Path: "/version"}, ""},
 		{"kind=broken-pipe,probability=0.25", pvesim.Fault{Kind: pvesim.FaultBrokenPipe, Probability: 0.25}, ""},
@@ -120,6 +121,92 @@ func TestDroppedConnectionFault(t *testing.T) {
 		t.Errorf("request log = %+v", last)
 	}
 	tokenClient(t, sim).do(http.MethodGet, "/version", url.Values{}).ok(t)
+}
+
+// sendUnchecked sends one request on a fresh connection and returns the
+// transport error instead of failing the test.
+func sendUnchecked(t *testing.T, sim *pvesimtest.Sim, method, path string, form url.Values) (int, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, sim.Endpoint()+"/api2/json"+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Authorization", "PVEAPIToken="+sim.APIToken())
+	client := sim.HTTPClient()
+	client.Transport.(*http.Transport).DisableKeepAlives = true
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// A lost-answer fault lets the create happen (config with "lock: create",
+// a vzcreate task that finishes) and closes the connection instead of
+// sending the UPID; the request log says what would have been answered.
+func TestLostAnswerFault(t *testing.T) {
+	sim := fastSim(t)
+	f, err := pvesim.ParseFault("kind=lost-answer,method=POST,path=/nodes/*/lxc,count=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Faults().MustAdd(f)
+	status, err := sendUnchecked(t, sim, http.MethodPost, "/nodes/pve/lxc",
+		url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}, "hostname": {"lost"}})
+	if err == nil {
+		t.Fatalf("the create was answered (%d), want a closed connection", status)
+	}
+	if !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
+		t.Errorf("error = %v, want a closed connection", err)
+	}
+	recs := sim.Requests()
+	last := recs[len(recs)-1]
+	if last.Status != 0 || last.Fault != f.String() || !strings.Contains(last.Message, "would have answered 200") {
+		t.Errorf("request log = %+v", last)
+	}
+	// The request was carried out: the container exists and its create task runs to the end.
+	c := tokenClient(t, sim)
+	tasks := c.do(http.MethodGet, "/nodes/pve/tasks", url.Values{"vmid": {"100"}, "source": {"all"}}).ok(t)
+	var list []map[string]any
+	tasks.decode(t, &list)
+	if len(list) != 1 || list[0]["type"] != "vzcreate" {
+		t.Fatalf("tasks of 100: %v", list)
+	}
+	st := c.waitTask("pve", list[0]["upid"].(string))
+	if st["exitstatus"] != "OK" {
+		t.Fatalf("create task: %v", st)
+	}
+	ct, ok := sim.Container(100)
+	if !ok || ct.Config["hostname"] != "lost" || ct.Config["lock"] != "" {
+		t.Fatalf("container after the lost answer: %+v %v", ct, ok)
+	}
+	// The fault is spent; the same create now answers (with PVE's refusal).
+	c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).
+		wantErr(t, 500, "CT 100 already exists on node 'pve'")
+}
+
+// A lost answer also hides an error: the request log keeps it.
+func TestLostAnswerOfAnError(t *testing.T) {
+	sim := fastSim(t)
+	sim.Faults().MustAdd(pvesim.Fault{Kind: pvesim.FaultLostAnswer, Method: http.MethodPut, Path: "/nodes/*/lxc/*/config", Count: 1})
+	if _, err := sendUnchecked(t, sim, http.MethodPut, "/nodes/pve/lxc/555/config", url.Values{"cores": {"2"}}); err == nil {
+		t.Fatal("answered despite the lost-answer fault")
+	}
+	recs := sim.Requests()
+	if last := recs[len(recs)-1]; last.Status != 0 || !strings.Contains(last.Message, "would have answered 500 Configuration file 'nodes/pve/lxc/555.conf' does not exist") {
+		t.Errorf("request log = %+v", last)
+	}
 }
 
 // Two faults that would both answer the same request: the first answers

@@ -90,7 +90,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecord, logAs func(int, string)) {
+	// loseAnswer is set by a lost-answer fault: the request runs to the
+	// end, and whatever it would answer is replaced by a closed connection.
+	loseAnswer := false
+	lose := func(status int, message string) {
+		outcome := strconv.Itoa(status)
+		if message != "" {
+			outcome += " " + message
+		}
+		logAs(0, "answer lost (the request was carried out and would have answered "+outcome+")")
+		dropConnection(w)
+	}
 	fail := func(e *apiError) {
+		if loseAnswer {
+			lose(e.Status, reasonPhrase(e.Message))
+			return
+		}
 		if e.Status == http.StatusUnauthorized && s.cfg.AuthFailureDelay > 0 {
 			time.Sleep(s.cfg.AuthFailureDelay)
 		}
@@ -146,13 +161,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	}
 	if terminal != nil {
 		rec.Fault = joinFault(rec.Fault, terminal.String())
-		if terminal.Kind == FaultDrop {
+		switch terminal.Kind {
+		case FaultDrop:
 			logAs(0, "connection dropped")
 			dropConnection(w)
 			return
+		case FaultLostAnswer:
+			loseAnswer = true
+		default:
+			fail(faultAnswer(*terminal))
+			return
 		}
-		fail(faultAnswer(*terminal))
-		return
 	}
 
 	var who principal
@@ -213,6 +232,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	env := envelope{Data: out}
 	if res, ok := out.(result); ok {
 		env = envelope{Data: res.data, Total: res.total}
+	}
+	if loseAnswer {
+		lose(http.StatusOK, "")
+		return
 	}
 	logAs(http.StatusOK, "")
 	writeSuccess(w, r, env, s.now())

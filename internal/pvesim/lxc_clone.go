@@ -185,18 +185,14 @@ func (s *Server) allocLinkedClone(node, base string, vmid int, size int64) (*vol
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for n := 0; ; n++ {
-		name := fmt.Sprintf("vm-%d-disk-%d", vmid, n)
-		if s.diskNameUsedLocked(node, storage, name) {
-			continue
-		}
-		volid := storage + ":" + baseName + "/" + name
-		v := &volume{Node: node, Storage: storage, VolID: volid, Content: "rootdir", Format: "raw", Size: size,
-			VMID: vmid, CTime: s.now().Unix(), Parent: base}
-		s.volumes[volumeKey(node, volid)] = v
-		return v, nil
-	}
+	name := s.freeDiskNameLocked(node, storage, vmid)
+	volid := storage + ":" + baseName + "/" + name
+	v := &volume{Node: node, Storage: storage, VolID: volid, Content: "rootdir", Format: "raw", Size: size,
+		VMID: vmid, CTime: s.now().Unix(), Parent: base}
+	s.volumes[volumeKey(node, volid)] = v
+	s.mu.Unlock()
+	s.persist()
+	return v, nil
 }
 
 // setLock writes (or, with "", clears) a container's persistent config lock.

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
@@ -405,10 +404,7 @@ func (s *Server) applyPendingMountPoint(node string, vmid int, cfg *ctConfig, op
 	old, hadOld := cfg.Values[opt]
 	vol := ps.Value("volume")
 	if m := newDiskRE.FindStringSubmatch(vol); m != nil && mountPointType(vol) == "volume" {
-		storage := m[1]
-		gib, _ := strconv.ParseFloat(m[2], 64)
-		size := int64(gib * float64(pveformat.GiB))
-		v, err := s.allocDisk(node, storage, vmid, size)
+		v, size, err := s.allocNewDisk(nil, node, m[1], vmid, m[2])
 		if err != nil {
 			return err
 		}

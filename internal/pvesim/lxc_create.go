@@ -233,14 +233,16 @@ func (s *Server) createWorker(ctx context.Context, t *task, plan *createPlan) er
 		ps := plan.mounts[k]
 		vol := ps.Value("volume")
 		if m := newDiskRE.FindStringSubmatch(vol); m != nil {
-			gib, _ := strconv.ParseFloat(m[2], 64)
-			size := int64(gib * float64(pveformat.GiB))
-			v, err := s.allocDisk(plan.node, m[1], plan.vmid, size)
+			v, size, err := s.allocNewDisk(t, plan.node, m[1], plan.vmid, m[2])
 			if err != nil {
 				return err
 			}
 			s.logVolumeCreated(t, v)
 			ps.Set("volume", v.VolID)
+			ps.Set("size", pveformat.FormatDiskSize(size))
+		} else if size, ok := s.volumeSize(plan.node, vol); ok {
+			// An existing volume's size is what the storage says, not a
+			// size= the request carried.
 			ps.Set("size", pveformat.FormatDiskSize(size))
 		}
 		if k == "rootfs" {

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -45,9 +46,9 @@ func (s *Server) handleResize(q *request) (any, error) {
 	s.mu.Lock()
 	v, ok := s.volumeLocked(node, volid)
 	var current int64
-	owner := 0
+	owner, storage := 0, ""
 	if ok {
-		current, owner = v.Size, v.VMID
+		current, owner, storage = v.Size, v.VMID, v.Storage
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -56,25 +57,57 @@ func (s *Server) handleResize(q *request) (any, error) {
 	if owner != vmid {
 		return nil, errf("can't resize mount point owned by another container (%d)", owner)
 	}
-	relative := strings.HasPrefix(sizeText, "+")
-	delta, err := pveformat.ParseDiskSize(strings.TrimPrefix(sizeText, "+"))
+	requested, err := requestedSize(sizeText, current)
 	if err != nil {
 		return nil, paramErr1("size", "unable to parse size")
 	}
-	newSize := delta
-	if relative {
-		newSize = current + delta
-	}
-	if newSize < current {
+	if requested < float64(current) {
 		return nil, errf("unable to shrink disk size")
 	}
-	if newSize == current {
+	if requested == float64(current) {
 		return nil, errf("disk is already at specified size")
 	}
+	if requested >= volumeLimitBytes {
+		// PVE takes the size (Perl makes it a float) and its storage tool
+		// refuses it inside the task; nothing changes.
+		sc, _ := s.storage(storage)
+		_, volname, _ := parseVolumeID(volid)
+		t := s.startTask(node, "resize", strconv.Itoa(vmid), q.who, vmid, q.lockFail, func(ctx context.Context, t *task) error {
+			if err := s.taskWork(ctx, t, s.cfg.taskDuration("resize")); err != nil {
+				return err
+			}
+			return oversizedResize(t, sc, volname, requested)
+		})
+		return t.upid, nil
+	}
+	newSize := int64(requested)
 	t := s.startTask(node, "resize", strconv.Itoa(vmid), q.who, vmid, q.lockFail, func(ctx context.Context, t *task) error {
 		return s.resizeWorker(ctx, t, node, vmid, disk, volid, current, newSize)
 	})
 	return t.upid, nil
+}
+
+// requestedSize is resize's new size in bytes: absolute, or "+SIZE" added to
+// current; a bare number is bytes. It is a float like PVE's arithmetic, so
+// an enormous size stays enormous instead of wrapping around.
+func requestedSize(text string, current int64) (float64, error) {
+	relative := strings.HasPrefix(text, "+")
+	text = strings.TrimPrefix(text, "+")
+	number, unit := text, int64(1)
+	for suffix, mult := range map[string]int64{"K": pveformat.KiB, "M": pveformat.MiB, "G": pveformat.GiB, "T": pveformat.TiB} {
+		if n, ok := strings.CutSuffix(text, suffix); ok {
+			number, unit = n, mult
+		}
+	}
+	f, err := strconv.ParseFloat(number, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("unable to parse size %q", text)
+	}
+	size := math.Trunc(f * float64(unit))
+	if relative {
+		size += float64(current)
+	}
+	return size, nil
 }
 
 func (s *Server) resizeWorker(ctx context.Context, t *task, node string, vmid int, disk, volid string, from, to int64) error {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
 )
 
@@ -59,8 +60,37 @@ func TestInterfacesNullWhenStopped(t *testing.T) {
 	if !strings.Contains(ct.Config["net0"], "hwaddr="+strings.ToUpper(ifaces[1]["hwaddr"].(string))) {
 		t.Errorf("hwaddr %v does not match net0 %q", ifaces[1]["hwaddr"], ct.Config["net0"])
 	}
-	if !jsonEqual(ifaces[1]["ip-addresses"], `[{"ip-address":"192.0.2.10","ip-address-type":"inet","prefix":24}]`) {
-		t.Errorf("ip-addresses = %v", ifaces[1]["ip-addresses"])
+	// Every address is listed, the link-local IPv6 one included, and inet6
+	// is the last IPv6 address, as PVE's get_interfaces fills it.
+	ll := backend.LinkLocalIPv6(ifaces[1]["hwaddr"].(string)).String()
+	lladdr, _, _ := strings.Cut(ll, "/")
+	want := `{"name":"eth0","hwaddr":"` + ifaces[1]["hwaddr"].(string) + `","hardware-address":"` + ifaces[1]["hwaddr"].(string) + `",` +
+		`"inet":"192.0.2.10/24","inet6":"` + ll + `","ip-addresses":[` +
+		`{"ip-address":"192.0.2.10","ip-address-type":"inet","prefix":24},` +
+		`{"ip-address":"` + lladdr + `","ip-address-type":"inet6","prefix":64}]}`
+	if !jsonEqual(ifaces[1], want) {
+		t.Errorf("eth0 = %v\nwant %s", ifaces[1], want)
+	}
+	if !jsonEqual(ifaces[0], `{"name":"lo","hwaddr":"00:00:00:00:00:00","hardware-address":"00:00:00:00:00:00","inet":"127.0.0.1/8","inet6":"::1/128",`+
+		`"ip-addresses":[{"ip-address":"127.0.0.1","ip-address-type":"inet","prefix":8},{"ip-address":"::1","ip-address-type":"inet6","prefix":128}]}`) {
+		t.Errorf("lo = %v", ifaces[0])
+	}
+}
+
+// With a global IPv6 address the link-local one still comes last, so PVE's
+// inet6 shows the link-local address; ip-addresses has both.
+func TestInterfacesListEveryIPv6Address(t *testing.T) {
+	sim := fastSim(t)
+	c := tokenClient(t, sim)
+	c.createCT("100", url.Values{"net0": {"name=eth0,bridge=vmbr0,ip=manual,ip6=2001:db8::10/64,hwaddr=BC:24:11:00:00:10"}, "start": {"1"}})
+	var ifaces []map[string]any
+	c.do(http.MethodGet, "/nodes/pve/lxc/100/interfaces", nil).ok(t).decode(t, &ifaces)
+	want := `{"name":"eth0","hwaddr":"bc:24:11:00:00:10","hardware-address":"bc:24:11:00:00:10",` +
+		`"inet6":"fe80::be24:11ff:fe00:10/64","ip-addresses":[` +
+		`{"ip-address":"2001:db8::10","ip-address-type":"inet6","prefix":64},` +
+		`{"ip-address":"fe80::be24:11ff:fe00:10","ip-address-type":"inet6","prefix":64}]}`
+	if len(ifaces) != 2 || !jsonEqual(ifaces[1], want) {
+		t.Errorf("interfaces = %v\nwant eth0 %s", ifaces, want)
 	}
 }
 

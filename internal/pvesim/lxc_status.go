@@ -3,8 +3,9 @@ package pvesim
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strconv"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
 )
 
 // handleLXCList is GET /nodes/{node}/lxc.
@@ -229,19 +230,28 @@ func (s *Server) handleInterfaces(q *request) (any, error) {
 	}
 	out := []map[string]any{}
 	for _, i := range ifaces {
-		e := map[string]any{"name": i.Name, "hwaddr": i.HWAddr, "hardware-address": i.HWAddr}
-		addrs := []map[string]any{}
-		for _, a := range []struct{ cidr, key, family string }{{i.Inet, "inet", "inet"}, {i.Inet6, "inet6", "inet6"}} {
-			if a.cidr == "" {
-				continue
-			}
-			e[a.key] = a.cidr
-			if p, err := netip.ParsePrefix(a.cidr); err == nil {
-				addrs = append(addrs, map[string]any{"ip-address": p.Addr().String(), "ip-address-type": a.family, "prefix": p.Bits()})
-			}
-		}
-		e["ip-addresses"] = addrs
-		out = append(out, e)
+		out = append(out, interfaceJSON(i))
 	}
 	return out, nil
+}
+
+// interfaceJSON is one entry of GET .../interfaces as PVE's get_interfaces
+// writes it: every address in "ip-addresses"; "inet" and "inet6" hold the
+// last address of their family (get_interfaces overwrites them address by
+// address, so on an interface with a global IPv6 address "inet6" is its
+// link-local one), and are absent when the family has none; "hwaddr" and
+// "hardware-address" are both the MAC.
+func interfaceJSON(i backend.Interface) map[string]any {
+	e := map[string]any{"name": i.Name, "hwaddr": i.HWAddr, "hardware-address": i.HWAddr}
+	addrs := make([]map[string]any, 0, len(i.Addresses))
+	for _, a := range i.Addresses {
+		family := "inet6"
+		if a.Addr().Is4() {
+			family = "inet"
+		}
+		e[family] = a.String()
+		addrs = append(addrs, map[string]any{"ip-address": a.Addr().String(), "ip-address-type": family, "prefix": a.Bits()})
+	}
+	e["ip-addresses"] = addrs
+	return e
 }

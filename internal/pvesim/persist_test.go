@@ -170,3 +170,87 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// killState makes srv behave like a process killed with SIGKILL as far as
+// its state directory goes: nothing it does from now on reaches the disk
+// (its workers' rollbacks included). Then it is shut down.
+func killState(t *testing.T, srv *pvesimtest.Sim) {
+	t.Helper()
+	srv.SetStateWriter(func(string, []byte, os.FileMode) error { return errors.New("killed") })
+	_ = srv.Close()
+}
+
+// A simulator that dies while tasks run ends them on restart the way PVE
+// shows a task whose worker vanished: stopped, exitstatus "unexpected
+// status", the log without a final TASK line. Persistent locks stay: the
+// interrupted create leaves "lock: create" and its allocated volume, and
+// only pct unlock (or a config change PVE would refuse) lifts the lock.
+func TestRestartEndsInterruptedTasksLikePVE(t *testing.T) {
+	dir := t.TempDir()
+	srv := startIn(t, dir, pvesimtest.WithTemplates(debian12), pvesimtest.WithTaskDurationFor("vzcreate", time.Hour))
+	c := tokenClient(t, srv)
+	upid := c.do(http.MethodPost, "/nodes/pve/lxc", url.Values{
+		"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}, "hostname": {"interrupted"},
+	}).ok(t).str(t)
+	// Kill it once the worker has allocated its disk and started extracting.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+		if strings.Contains(string(data), "extracting archive") && strings.Contains(string(data), "vm-100-disk-0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the create task never got to its extraction step")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	killState(t, srv)
+
+	srv2 := startIn(t, dir)
+	defer func() { _ = srv2.Close() }()
+	c2 := tokenClient(t, srv2)
+	st := c2.do(http.MethodGet, "/nodes/pve/tasks/"+url.PathEscape(upid)+"/status", nil).ok(t).object(t)
+	if st["status"] != "stopped" || st["exitstatus"] != "unexpected status" {
+		t.Fatalf("interrupted task after restart: %v", st)
+	}
+	var listed []map[string]any
+	c2.do(http.MethodGet, "/cluster/tasks", nil).ok(t).decode(t, &listed)
+	if len(listed) != 1 || listed[0]["upid"] != upid || listed[0]["status"] != "unexpected status" || listed[0]["endtime"] == nil {
+		t.Errorf("/cluster/tasks after restart: %v", listed)
+	}
+	log := srv2.TaskLog(upid)
+	if len(log) == 0 || strings.HasPrefix(log[len(log)-1], "TASK ") || !strings.Contains(strings.Join(log, "\n"), "extracting archive") {
+		t.Errorf("task log after restart: %q", log)
+	}
+
+	conf := c2.do(http.MethodGet, "/nodes/pve/lxc/100/config", nil).ok(t).object(t)
+	if len(conf) != 2 || conf["lock"] != "create" {
+		t.Fatalf("config after restart = %v, want only the create lock", conf)
+	}
+	if cur := c2.do(http.MethodGet, "/nodes/pve/lxc/100/status/current", nil).ok(t).object(t); cur["lock"] != "create" {
+		t.Errorf("status/current lock = %v", cur["lock"])
+	}
+	c2.do(http.MethodDelete, "/nodes/pve/lxc/100", url.Values{"purge": {"1"}}).wantErr(t, 500, "CT is locked (create)")
+	c2.do(http.MethodPost, "/nodes/pve/lxc", url.Values{"vmid": {"100"}, "ostemplate": {debianVol}, "storage": {"local-lvm"}}).
+		wantErr(t, 500, "CT 100 already exists on node 'pve'")
+	if vols := srv2.Volumes("pve", "local-lvm"); len(vols) != 1 || vols[0].VMID != 100 {
+		t.Errorf("volumes after restart: %+v", vols)
+	}
+
+	// pct unlock lifts the lock; then the leftover can be destroyed with
+	// its unreferenced volume.
+	node := srv2.Nodes()[0]
+	if _, errOut, code := sshRun(t, node, srv2.Password(), "pct unlock 100", ""); code != 0 || errOut != "" {
+		t.Fatalf("pct unlock: exit %d, stderr %q", code, errOut)
+	}
+	if _, errOut, code := sshRun(t, node, srv2.Password(), "pct unlock 100", ""); code != 255 || errOut != "no lock found trying to remove any lock\n" {
+		t.Errorf("second pct unlock: exit %d, stderr %q", code, errOut)
+	}
+	c2.mustTask(http.MethodDelete, "/nodes/pve/lxc/100", url.Values{"purge": {"1"}, "destroy-unreferenced-disks": {"1"}})
+	if _, ok := srv2.Container(100); ok {
+		t.Error("container 100 still exists")
+	}
+	if vols := srv2.Volumes("pve", "local-lvm"); len(vols) != 0 {
+		t.Errorf("volumes after destroy: %+v", vols)
+	}
+}

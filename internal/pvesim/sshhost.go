@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode"
@@ -58,4 +59,25 @@ func (h *nodeHost) Exec(ctx context.Context, vmid int, argv []string, stdin io.R
 		return -1, errf("container '%d' not running!", vmid)
 	}
 	return h.s.backend.Exec(ctx, vmid, argv, stdin, stdout, stderr)
+}
+
+// Unlock removes a container's persistent config lock under its file
+// lock, like PVE's remove_lock (what pct unlock runs).
+func (h *nodeHost) Unlock(ctx context.Context, vmid int) error {
+	unlock, aerr := h.s.lockCT(ctx, vmid, h.s.cfg.LockTimeout)
+	if aerr != nil {
+		return errors.New(aerr.Message)
+	}
+	defer unlock()
+	st, aerr := h.s.loadCT(h.node, vmid)
+	if aerr != nil {
+		return errors.New(aerr.Message)
+	}
+	if st.Config.lock() == "" {
+		return errors.New("no lock found trying to remove any lock")
+	}
+	cfg := st.Config.clone()
+	delete(cfg.Values, "lock")
+	h.s.writeCT(vmid, cfg)
+	return nil
 }

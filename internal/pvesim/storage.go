@@ -35,16 +35,13 @@ func DefaultStorages() []StorageConfig {
 	}
 }
 
-// storageIDRE is PVE's pve-storage-id.
-var storageIDRE = regexp.MustCompile(`^(?i:[a-z][a-z0-9\-_.]*[a-z0-9])$`)
-
 // validateStorages checks Config.Storages: unique valid ids, types the
 // simulator can allocate on, a path for dir storages.
 func validateStorages(storages []StorageConfig) error {
 	seen := map[string]bool{}
 	for _, sc := range storages {
 		switch {
-		case !storageIDRE.MatchString(sc.ID):
+		case pveformat.ValidateStorageID(sc.ID) != nil:
 			return fmt.Errorf("storage %q: an id is a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit", sc.ID)
 		case seen[sc.ID]:
 			return fmt.Errorf("storage %q is configured twice", sc.ID)
@@ -146,25 +143,48 @@ func (s *Server) allocDisk(node, storage string, vmid int, size int64) (*volume,
 	if !ok {
 		return nil, fmt.Errorf("storage '%s' does not exist", storage)
 	}
+	v, err := s.addDiskLocked(node, sc, vmid, size)
+	if err != nil {
+		return nil, err
+	}
+	// A volume exists from here on, even if the task that made it dies:
+	// PVE's storage keeps it, so the state file does too.
+	s.persist()
+	return v, nil
+}
+
+// addDiskLocked registers the volume of allocDisk under s.mu.
+func (s *Server) addDiskLocked(node string, sc StorageConfig, vmid int, size int64) (*volume, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	name := s.freeDiskNameLocked(node, sc.ID, vmid)
+	volid := sc.ID + ":" + name
+	if sc.Type == "dir" {
+		volid = fmt.Sprintf("%s:%d/%s.raw", sc.ID, vmid, name)
+	}
+	if s.storageUsedLocked(node, sc)+size > sc.Total {
+		return nil, fmt.Errorf("not enough free space on storage '%s' to allocate %s", sc.ID, pveformat.FormatDiskSize(size))
+	}
+	v := &volume{Node: node, Storage: sc.ID, VolID: volid, Content: "rootdir", Format: "raw", Size: size, VMID: vmid, CTime: s.now().Unix()}
+	s.volumes[volumeKey(node, volid)] = v
+	return v, nil
+}
+
+// freeDiskName is the name the next volume of vmid on storage gets:
+// "vm-<vmid>-disk-<n>" with the lowest n not taken (nor as "base-…").
+func (s *Server) freeDiskName(node, storage string, vmid int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.freeDiskNameLocked(node, storage, vmid)
+}
+
+func (s *Server) freeDiskNameLocked(node, storage string, vmid int) string {
 	for n := 0; ; n++ {
 		name := fmt.Sprintf("vm-%d-disk-%d", vmid, n)
 		base := fmt.Sprintf("base-%d-disk-%d", vmid, n)
-		if s.diskNameUsedLocked(node, storage, name) || s.diskNameUsedLocked(node, storage, base) {
-			continue
+		if !s.diskNameUsedLocked(node, storage, name) && !s.diskNameUsedLocked(node, storage, base) {
+			return name
 		}
-		volid := storage + ":" + name
-		format := "raw"
-		if sc.Type == "dir" {
-			volid = fmt.Sprintf("%s:%d/%s.raw", storage, vmid, name)
-		}
-		if s.storageUsedLocked(node, sc)+size > sc.Total {
-			return nil, fmt.Errorf("not enough free space on storage '%s' to allocate %s", storage, pveformat.FormatDiskSize(size))
-		}
-		v := &volume{Node: node, Storage: storage, VolID: volid, Content: "rootdir", Format: format, Size: size, VMID: vmid, CTime: s.now().Unix()}
-		s.volumes[volumeKey(node, volid)] = v
-		return v, nil
 	}
 }
 

@@ -67,8 +67,11 @@ type injectedTaskError struct{ msg string }
 func (e *injectedTaskError) Error() string { return e.msg }
 
 // taskWork is the simulated duration of one worker step, and the point
-// where injected task faults fire.
+// where injected task faults fire. The log so far is saved first: PVE's
+// task log is a file written line by line, so a worker that dies during
+// the step leaves it behind.
 func (s *Server) taskWork(ctx context.Context, t *task, d time.Duration) error {
+	s.persist()
 	for _, f := range t.faults {
 		if f.Kind == FaultTaskSlow {
 			d += f.Delay

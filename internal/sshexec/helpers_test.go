@@ -91,6 +91,11 @@ func (h *fakeHost) Exec(ctx context.Context, _ int, argv []string, stdin io.Read
 	return 0, err
 }
 
+// Unlock answers like PVE for container 101, which holds no lock.
+func (h *fakeHost) Unlock(context.Context, int) error {
+	return errors.New("no lock found trying to remove any lock")
+}
+
 func (h *fakeHost) callLog() [][]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

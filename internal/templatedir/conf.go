@@ -69,9 +69,9 @@ func applyConf(spec *Spec, file string, src []byte, probs *Problems) {
 		Cores:        r.integer(keyCPU, DefaultCores, 1, 8192),
 		Memory:       r.integer(keyRAM, DefaultMemory, 16, math.MaxInt64),
 		Swap:         r.integer(keySwap, DefaultSwap, 0, math.MaxInt64),
-		DiskSize:     r.integer(keyDisk, DefaultDiskSize, 1, math.MaxInt64),
-		Storage:      r.text(keyStorage, ""),
-		Bridge:       r.text(keyBridge, ""),
+		DiskSize:     r.integer(keyDisk, DefaultDiskSize, 1, pveformat.MaxDiskGiB),
+		Storage:      r.checkedText(keyStorage, pveformat.ValidateStorageID),
+		Bridge:       r.checkedText(keyBridge, pveformat.ValidateBridgeName),
 		Unprivileged: r.boolean(keyUnprivileged, true),
 		Features: Features{
 			Nesting: r.boolean(keyNesting, false),
@@ -120,6 +120,22 @@ func (r *confReader) text(key, def string) string {
 		return def
 	}
 	return v.value
+}
+
+// checkedText is a text key whose value must pass check (one of
+// pveformat's format checks): a value Proxmox VE would not accept, or one
+// that would smuggle extra keys into a property string ("vmbr0,tag=666"),
+// is an error naming the line, and the key stays unset.
+func (r *confReader) checkedText(key string, check func(string) error) string {
+	v := r.text(key, "")
+	if v == "" {
+		return ""
+	}
+	if err := check(v); err != nil {
+		r.probs.errorf(r.file, r.vars[key].line, "%s: %s", key, err.Error())
+		return ""
+	}
+	return v
 }
 
 func (r *confReader) integer(key string, def, lo, hi int64) int64 {

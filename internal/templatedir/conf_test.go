@@ -44,8 +44,8 @@ func TestConfValues(t *testing.T) {
 		},
 		{
 			name: "a # inside a word or inside quotes is not a comment",
-			conf: "TEMPLATE_DESCRIPTION=a#b\nTEMPLATE_APP=\"x # y\"\nTEMPLATE_BRIDGE='vmbr0 #1'\n",
-			want: func(s *Spec) { s.Description = "a#b"; s.AppName = "x # y"; s.Defaults.Bridge = "vmbr0 #1" },
+			conf: "TEMPLATE_DESCRIPTION=a#b\nTEMPLATE_APP=\"x # y\"\nTEMPLATE_CONFIG_PATH='cfg #1'\n",
+			want: func(s *Spec) { s.Description = "a#b"; s.AppName = "x # y"; s.ConfigPath = "cfg #1" },
 		},
 		{
 			name: "single quotes are literal",
@@ -318,6 +318,10 @@ func TestConfIntegers(t *testing.T) {
 		{"TEMPLATE_DISK", "1", true, disk, 1},
 		{"TEMPLATE_DISK", "0", false, disk, 8},
 		{"TEMPLATE_DISK", "20G", false, disk, 8},
+		{"TEMPLATE_DISK", "8589934591", true, disk, 8589934591},
+		// 8 EiB and more cannot be a volume (it once overflowed to size=-8388608T).
+		{"TEMPLATE_DISK", "8589934592", false, disk, 8},
+		{"TEMPLATE_DISK", "9223372036854775807", false, disk, 8},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -330,10 +334,45 @@ func TestConfIntegers(t *testing.T) {
 				return
 			}
 			msg := "is not an integer"
-			if tc.value == "0" || tc.value == "8193" || tc.value == "-2" || tc.value == "15" || tc.value == "-1" || len(tc.value) > 19 {
+			if tc.value == "0" || tc.value == "8193" || tc.value == "-2" || tc.value == "15" || tc.value == "-1" || len(tc.value) > 9 {
 				msg = "is out of range"
 			}
 			expectProblems(t, "errors", probs.Errors, []string{"2: " + tc.key + ": " + fmt.Sprintf("%q", tc.value) + " " + msg})
+		})
+	}
+}
+
+// TestConfStorageAndBridge: TEMPLATE_STORAGE and TEMPLATE_BRIDGE must be
+// what Proxmox VE accepts as a storage id and a bridge name; anything else
+// (in particular extra property-string keys) is an error on its line and
+// leaves the default unset.
+func TestConfStorageAndBridge(t *testing.T) {
+	tests := []struct {
+		conf        string
+		wantStorage string
+		wantBridge  string
+		errs        []string
+	}{
+		{conf: "TEMPLATE_STORAGE=local-lvm\nTEMPLATE_BRIDGE=vmbr0\n", wantStorage: "local-lvm", wantBridge: "vmbr0"},
+		{conf: "TEMPLATE_STORAGE=nfs.store_2\nTEMPLATE_BRIDGE=vnet-100\n", wantStorage: "nfs.store_2", wantBridge: "vnet-100"},
+		{conf: "TEMPLATE_STORAGE=\nTEMPLATE_BRIDGE=\n"},
+		{conf: "TEMPLATE_STORAGE=local-lvm,ro=1\n", errs: []string{`1: TEMPLATE_STORAGE: storage ID "local-lvm,ro=1" is not a valid Proxmox VE storage ID`}},
+		{conf: "\nTEMPLATE_BRIDGE=vmbr0,tag=666\n", errs: []string{`2: TEMPLATE_BRIDGE: bridge name "vmbr0,tag=666" is not a valid Proxmox VE bridge`}},
+		{conf: "TEMPLATE_BRIDGE=\"vmbr0,tag=666,rate=1\"\nTEMPLATE_STORAGE=x\n", errs: []string{
+			`2: TEMPLATE_STORAGE: storage ID "x" is too short`,
+			`1: TEMPLATE_BRIDGE: bridge name "vmbr0,tag=666,rate=1"`,
+		}},
+		{conf: "TEMPLATE_STORAGE='local lvm'\n", errs: []string{`1: TEMPLATE_STORAGE: storage ID "local lvm"`}},
+		{conf: "TEMPLATE_BRIDGE=\"vmbr0\nnet1=x\"\n", errs: []string{`1: TEMPLATE_BRIDGE: bridge name "vmbr0\nnet1=x"`}},
+		{conf: "TEMPLATE_STORAGE=${STORE:-local-zfs}\n", wantStorage: "local-zfs"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.conf, func(t *testing.T) {
+			s, probs := confSpec(tc.conf)
+			if s.Defaults.Storage != tc.wantStorage || s.Defaults.Bridge != tc.wantBridge {
+				t.Errorf("storage %q bridge %q, want %q and %q", s.Defaults.Storage, s.Defaults.Bridge, tc.wantStorage, tc.wantBridge)
+			}
+			expectProblems(t, "errors", probs.Errors, tc.errs)
 		})
 	}
 }

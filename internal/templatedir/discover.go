@@ -167,11 +167,7 @@ func discoverOne(fsys templateFS, realRoot string, e fs.DirEntry) (*Template, []
 		return nil, nil
 	}
 	t := &tree{fsys: fsys, absRoot: realRoot, dir: dir, root: node{display: strings.ToValidUTF8(name, "\uFFFD"), path: dir, mode: fs.ModeDir}}
-	tpl := parseTemplate(t, strings.ToValidUTF8(name, "\uFFFD"), entries)
-	if name != tpl.Name {
-		tpl.errorf(tpl.Name, 0, "directory name is not valid UTF-8")
-	}
-	return tpl, nil
+	return parseTemplate(t, name, entries), nil
 }
 
 // isDir reports whether a link resolved without error to a directory.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 )
 
 func templateNames(res *Result) []string {
@@ -327,5 +328,77 @@ func TestPortableReader(t *testing.T) {
 		"QuickstartTemplates":          TestQuickstartTemplates,
 	} {
 		t.Run(name, test)
+	}
+}
+
+// TestTemplateNames: a directory name that provisioning cannot carry (a
+// newline, another control or invisible character, invalid UTF-8, a
+// leading or trailing space) makes the template invalid at discovery, with
+// an error naming the directory; any other printable name is fine.
+func TestTemplateNames(t *testing.T) {
+	tests := []struct {
+		dir     string
+		wantErr string
+	}{
+		{dir: "web"},
+		{dir: "web-app_2.0"},
+		{dir: "my web app"},
+		{dir: "wéb-ñ"},
+		{dir: "web\napp", wantErr: `template name "web\napp" contains the character U+000A, which is not printable`},
+		{dir: "web\tapp", wantErr: "U+0009"},
+		{dir: "web\rapp", wantErr: "U+000D"},
+		{dir: "web\x7fapp", wantErr: "U+007F"},
+		{dir: "zero\u200bwidth", wantErr: "U+200B"},
+		{dir: "no\u00a0break", wantErr: "U+00A0"},
+		{dir: " web", wantErr: `template name " web" starts or ends with a space`},
+		{dir: "web ", wantErr: "starts or ends with a space"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dir, func(t *testing.T) {
+			root := t.TempDir()
+			writeFiles(t, root, map[string]string{tc.dir + "/template.conf": "TEMPLATE_CPU=2\n"})
+			res := discoverAll(t, root)
+			if len(res.Templates) != 1 {
+				t.Fatalf("discovered %d templates, want 1", len(res.Templates))
+			}
+			tpl := res.Templates[0]
+			if !utf8.ValidString(tpl.Name) || tpl.Name != strings.ToValidUTF8(tc.dir, "\uFFFD") {
+				t.Errorf("name %q", tpl.Name)
+			}
+			if tc.wantErr == "" {
+				expectProblems(t, "errors", tpl.Errors, nil)
+				return
+			}
+			if tpl.Valid() || len(tpl.Errors) != 1 {
+				t.Fatalf("errors: %s; want exactly one about the name", problemList(tpl.Errors))
+			}
+			p := tpl.Errors[0]
+			if p.File != tpl.Name || p.Line != 0 || !strings.Contains(p.Message, tc.wantErr) {
+				t.Errorf("error %q (file %q), want file %q and %q", p.Error(), p.File, tpl.Name, tc.wantErr)
+			}
+			// The other entry points check the name the same way.
+			loaded, err := LoadTemplate(filepath.Join(root, tc.dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loaded.Valid() {
+				t.Error("LoadTemplate accepted the name")
+			}
+			parsed := ParseTemplate(os.DirFS(root), tc.dir)
+			if parsed.Valid() {
+				t.Error("ParseTemplate accepted the name")
+			}
+		})
+	}
+	if err := ValidateName("a/b"); err == nil || !strings.Contains(err.Error(), `contains "/"`) {
+		t.Errorf("ValidateName(a/b) = %v", err)
+	}
+	// Discover never lists such a directory (fs paths are UTF-8), but
+	// LoadTemplate and other callers may pass one.
+	if err := ValidateName("caf\xe9"); err == nil || !strings.Contains(err.Error(), "\"caf\uFFFD\" is not valid UTF-8") {
+		t.Errorf("ValidateName(invalid UTF-8) = %v", err)
+	}
+	if err := ValidateName(""); err == nil {
+		t.Error("ValidateName accepted an empty name")
 	}
 }

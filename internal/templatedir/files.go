@@ -118,33 +118,52 @@ func (t *tree) files(dir node) []File {
 	return out
 }
 
-// sidecarValue reads a sidecar's first non-blank line (trimmed) and checks
-// it. Problems point at the sidecar and the line the value is on.
+// sidecarValue reads a sidecar's one value: its only non-blank line,
+// trimmed, which check validates. Blank lines around it are fine; a second
+// non-blank line is an error (it used to be dropped silently, so a file
+// meant for two directories went to one). Problems point at the sidecar and
+// the line in question.
 func (t *tree) sidecarValue(n node, check func(string) (string, error)) (string, bool) {
 	data, ok := t.readRegular(n)
 	if !ok {
 		return "", false
 	}
-	line, lineNo := firstNonBlankLine(string(data))
-	if lineNo == 0 {
+	lines := nonBlankLines(string(data), 2)
+	if len(lines) == 0 {
 		t.probs.errorf(n.display, 0, "empty: expected one line")
 		return "", false
 	}
-	v, err := check(line)
+	if len(lines) > 1 {
+		t.probs.errorf(n.display, lines[1].number, "a second value %s: this file holds exactly one line (the first is on line %d)",
+			excerpt(lines[1].text), lines[0].number)
+		return "", false
+	}
+	v, err := check(lines[0].text)
 	if err != nil {
-		t.probs.errorf(n.display, lineNo, "%s", err.Error())
+		t.probs.errorf(n.display, lines[0].number, "%s", err.Error())
 		return "", false
 	}
 	return v, true
 }
 
-func firstNonBlankLine(s string) (string, int) {
+// numberedLine is a trimmed line and its 1-based line number.
+type numberedLine struct {
+	text   string
+	number int
+}
+
+// nonBlankLines returns the first limit non-blank lines of s, trimmed.
+func nonBlankLines(s string, limit int) []numberedLine {
+	var out []numberedLine
 	for i, line := range strings.Split(s, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			return line, i + 1
+			out = append(out, numberedLine{text: line, number: i + 1})
+			if len(out) == limit {
+				break
+			}
 		}
 	}
-	return "", 0
+	return out
 }
 
 // checkTargetDir validates a .path value: absolute, clean, no "..", no NUL;

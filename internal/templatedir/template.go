@@ -41,13 +41,19 @@ var ignoredNames = map[string]bool{
 }
 
 // parseTemplate reads the template whose directory is t.root and lists as
-// entries.
-func parseTemplate(t *tree, name string, entries []fs.DirEntry) *Template {
+// entries. dirName is the directory's name as the file system has it; the
+// template is named after it, with invalid UTF-8 replaced, and a name
+// ValidateName refuses makes the template invalid.
+func parseTemplate(t *tree, dirName string, entries []fs.DirEntry) *Template {
+	name := strings.ToValidUTF8(dirName, "\uFFFD")
 	tpl := &Template{Name: name}
 	if t.probs != nil {
 		tpl.Problems = *t.probs
 	}
 	t.probs = &tpl.Problems
+	if err := ValidateName(dirName); err != nil {
+		t.probs.errorf(t.root.display, 0, "%s", err.Error())
+	}
 	spec := &tpl.Spec
 	spec.Name = name
 

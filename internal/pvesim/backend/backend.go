@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/netip"
 )
 
 // Backend materialises simulated containers. Lifecycle calls (Create,
@@ -108,12 +110,43 @@ type Network struct {
 	MTU    int
 }
 
-// Interface is one entry of GET /nodes/{node}/lxc/{vmid}/interfaces.
+// Interface is one network interface of a running container, as
+// `ip addr` inside it lists it; GET /nodes/{node}/lxc/{vmid}/interfaces is
+// built from it the way PVE's get_interfaces builds it.
 type Interface struct {
 	Name   string
-	HWAddr string
-	Inet   string // IPv4 CIDR, empty when none
-	Inet6  string // IPv6 CIDR, empty when none
+	HWAddr string // lower-case, as ip prints it
+	// Addresses are every address of the interface in ip's order (IPv4
+	// first, then IPv6 with global before link-local addresses), each with
+	// its prefix length: "10.0.0.5/24", "fe80::be24:11ff:feaa:bbcc/64".
+	Addresses []netip.Prefix
+}
+
+// Inet is the interface's first IPv4 address with its prefix length
+// ("10.0.0.5/24"), or "" when it has none.
+func (i Interface) Inet() string {
+	for _, a := range i.Addresses {
+		if a.Addr().Is4() {
+			return a.String()
+		}
+	}
+	return ""
+}
+
+// LinkLocalIPv6 is the address the kernel gives every interface with
+// IPv6 on (addr_gen_mode eui64): fe80:: plus the MAC as a modified EUI-64
+// identifier. A malformed MAC gives an invalid prefix.
+func LinkLocalIPv6(mac string) netip.Prefix {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		return netip.Prefix{}
+	}
+	var a [16]byte
+	a[0], a[1] = 0xfe, 0x80
+	a[8], a[9], a[10] = hw[0]^0x02, hw[1], hw[2]
+	a[11], a[12] = 0xff, 0xfe
+	a[13], a[14], a[15] = hw[3], hw[4], hw[5]
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64)
 }
 
 // ErrExecUnavailable is returned by backends that cannot run commands,

@@ -215,21 +215,27 @@ func (m *Memory) Interfaces(ctx context.Context, vmid int) ([]Interface, error) 
 	if !ok || !c.running {
 		return nil, fmt.Errorf("container %d is not running", vmid)
 	}
-	out := []Interface{{Name: "lo", HWAddr: "00:00:00:00:00:00", Inet: "127.0.0.1/8", Inet6: "::1/128"}}
+	out := []Interface{{Name: "lo", HWAddr: "00:00:00:00:00:00", Addresses: []netip.Prefix{
+		netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128"),
+	}}}
+	node := m.nodeIndexLocked(c.spec.Node)
 	for _, n := range c.spec.Networks {
 		iface := Interface{Name: n.Name, HWAddr: strings.ToLower(n.HWAddr)}
-		node := m.nodeIndexLocked(c.spec.Node)
 		switch ip := n.IP; {
 		case ip == "dhcp":
-			iface.Inet = fmt.Sprintf("10.77.%d.%d/24", node, m.leaseLocked(c, n.Index))
+			iface.Addresses = append(iface.Addresses, netip.MustParsePrefix(fmt.Sprintf("10.77.%d.%d/24", node, m.leaseLocked(c, n.Index))))
 		case validPrefix(ip):
-			iface.Inet = ip
+			iface.Addresses = append(iface.Addresses, netip.MustParsePrefix(ip))
 		}
 		switch ip6 := n.IP6; {
 		case ip6 == "dhcp" || ip6 == "auto":
-			iface.Inet6 = fmt.Sprintf("fd77:0:0:%x::%x/64", node, m.leaseLocked(c, n.Index))
+			iface.Addresses = append(iface.Addresses, netip.MustParsePrefix(fmt.Sprintf("fd77:0:0:%x::%x/64", node, m.leaseLocked(c, n.Index))))
 		case validPrefix(ip6):
-			iface.Inet6 = ip6
+			iface.Addresses = append(iface.Addresses, netip.MustParsePrefix(ip6))
+		}
+		// Every interface also has its link-local IPv6 address, listed last.
+		if ll := LinkLocalIPv6(n.HWAddr); ll.IsValid() {
+			iface.Addresses = append(iface.Addresses, ll)
 		}
 		out = append(out, iface)
 	}

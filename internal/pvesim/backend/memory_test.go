@@ -12,6 +12,21 @@ import (
 	"testing"
 )
 
+func TestLinkLocalIPv6(t *testing.T) {
+	for mac, want := range map[string]string{
+		"BC:24:11:AA:BB:CC": "fe80::be24:11ff:feaa:bbcc/64",
+		"02:00:00:00:00:01": "fe80::ff:fe00:1/64",
+		"00:00:00:00:00:00": "fe80::200:ff:fe00:0/64",
+	} {
+		if got := LinkLocalIPv6(mac); got.String() != want {
+			t.Errorf("LinkLocalIPv6(%s) = %s, want %s", mac, got, want)
+		}
+	}
+	if LinkLocalIPv6("not a mac").IsValid() {
+		t.Error("a malformed MAC gave an address")
+	}
+}
+
 func TestMemoryLifecycleAndInterfaces(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory()
@@ -35,18 +50,22 @@ func TestMemoryLifecycleAndInterfaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Interface{
-		{Name: "lo", HWAddr: "00:00:00:00:00:00", Inet: "127.0.0.1/8", Inet6: "::1/128"},
-		{Name: "eth0", HWAddr: "bc:24:11:aa:bb:cc", Inet: "10.77.1.10/24", Inet6: "fd77:0:0:1::a/64"},
-		{Name: "eth1", HWAddr: "bc:24:11:aa:bb:cd", Inet: "192.0.2.5/24", Inet6: "2001:db8::5/64"},
-		{Name: "eth2", HWAddr: "bc:24:11:aa:bb:ce"},
+	want := []struct{ name, hw, addrs string }{
+		{"lo", "00:00:00:00:00:00", "127.0.0.1/8 ::1/128"},
+		{"eth0", "bc:24:11:aa:bb:cc", "10.77.1.10/24 fd77:0:0:1::a/64 fe80::be24:11ff:feaa:bbcc/64"},
+		{"eth1", "bc:24:11:aa:bb:cd", "192.0.2.5/24 2001:db8::5/64 fe80::be24:11ff:feaa:bbcd/64"},
+		{"eth2", "bc:24:11:aa:bb:ce", "fe80::be24:11ff:feaa:bbce/64"},
 	}
 	if len(ifaces) != len(want) {
 		t.Fatalf("got %d interfaces, want %d: %+v", len(ifaces), len(want), ifaces)
 	}
-	for i := range want {
-		if ifaces[i] != want[i] {
-			t.Errorf("interface %d = %+v, want %+v", i, ifaces[i], want[i])
+	for i, w := range want {
+		var addrs []string
+		for _, a := range ifaces[i].Addresses {
+			addrs = append(addrs, a.String())
+		}
+		if ifaces[i].Name != w.name || ifaces[i].HWAddr != w.hw || strings.Join(addrs, " ") != w.addrs {
+			t.Errorf("interface %d = %+v, want %+v", i, ifaces[i], w)
 		}
 	}
 	// A second container on the same node gets the next lease; the first keeps its own.
@@ -61,12 +80,12 @@ func TestMemoryLifecycleAndInterfaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ifaces2[1].Inet != "10.77.1.11/24" {
-		t.Errorf("second lease = %q, want 10.77.1.11/24", ifaces2[1].Inet)
+	if ifaces2[1].Inet() != "10.77.1.11/24" {
+		t.Errorf("second lease = %q, want 10.77.1.11/24", ifaces2[1].Inet())
 	}
 	again, _ := m.Interfaces(ctx, 100)
-	if again[1].Inet != "10.77.1.10/24" {
-		t.Errorf("first lease changed to %q", again[1].Inet)
+	if again[1].Inet() != "10.77.1.10/24" {
+		t.Errorf("first lease changed to %q", again[1].Inet())
 	}
 	if err := m.Destroy(ctx, 100); err != nil {
 		t.Fatal(err)

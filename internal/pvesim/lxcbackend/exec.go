@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -71,9 +72,9 @@ func (b *Backend) attach(ctx context.Context, vmid int, argv []string, stdin io.
 }
 
 // Interfaces reports a running container's interfaces, loopback included,
-// as read from its network namespace with the host's `ip`. Each gets its
-// first IPv4 and IPv6 address, global scope preferred. A stopped container
-// has none (the API answers null).
+// as read from its network namespace with the host's `ip`, each with every
+// address in ip's order (PVE's get_interfaces runs the same command). A
+// stopped container has none (the API answers null).
 func (b *Backend) Interfaces(ctx context.Context, vmid int) ([]backend.Interface, error) {
 	if _, err := b.loadState(vmid); err != nil {
 		return nil, err
@@ -89,7 +90,8 @@ func (b *Backend) Interfaces(ctx context.Context, vmid int) ([]backend.Interface
 	return parseIPAddr([]byte(out))
 }
 
-// parseIPAddr turns `ip -j addr show` output into interfaces.
+// parseIPAddr turns `ip -j addr show` output into interfaces, keeping
+// every address (link-local ones included) in the order ip lists them.
 func parseIPAddr(data []byte) ([]backend.Interface, error) {
 	var links []struct {
 		Name     string `json:"ifname"`
@@ -98,7 +100,6 @@ func parseIPAddr(data []byte) ([]backend.Interface, error) {
 			Family    string `json:"family"`
 			Local     string `json:"local"`
 			PrefixLen int    `json:"prefixlen"`
-			Scope     string `json:"scope"`
 		} `json:"addr_info"`
 	}
 	if err := json.Unmarshal(data, &links); err != nil {
@@ -107,19 +108,19 @@ func parseIPAddr(data []byte) ([]backend.Interface, error) {
 	out := make([]backend.Interface, 0, len(links))
 	for _, link := range links {
 		iface := backend.Interface{Name: link.Name, HWAddr: link.Address}
-		var inet6Scope string
 		for _, a := range link.AddrInfo {
-			cidr := fmt.Sprintf("%s/%d", a.Local, a.PrefixLen)
-			switch a.Family {
-			case "inet":
-				if iface.Inet == "" {
-					iface.Inet = cidr
-				}
-			case "inet6":
-				if iface.Inet6 == "" || (inet6Scope == "link" && a.Scope != "link") {
-					iface.Inet6, inet6Scope = cidr, a.Scope
-				}
+			if a.Family != "inet" && a.Family != "inet6" {
+				continue
 			}
+			addr, err := netip.ParseAddr(a.Local)
+			if err != nil {
+				return nil, fmt.Errorf("parsing `ip -j addr`: interface %s: %w", link.Name, err)
+			}
+			p := netip.PrefixFrom(addr, a.PrefixLen)
+			if !p.IsValid() {
+				return nil, fmt.Errorf("parsing `ip -j addr`: interface %s: prefix length %d of %s", link.Name, a.PrefixLen, a.Local)
+			}
+			iface.Addresses = append(iface.Addresses, p)
 		}
 		out = append(out, iface)
 	}

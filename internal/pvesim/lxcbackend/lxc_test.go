@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,17 +105,27 @@ func TestContainersEndToEnd(t *testing.T) {
 			for _, i := range ifaces {
 				byName[i.Name] = i
 			}
-			if lo := byName["lo"]; lo.Inet != "127.0.0.1/8" {
+			if lo := byName["lo"]; lo.Inet() != "127.0.0.1/8" {
 				t.Errorf("CT %d: lo is %+v", vmid, lo)
 			}
 			eth0 := byName["eth0"]
-			p, err := netip.ParsePrefix(eth0.Inet)
+			p, err := netip.ParsePrefix(eth0.Inet())
 			if err != nil || !b.Subnet().Contains(p.Addr()) {
 				t.Fatalf("CT %d: eth0 is %+v, want an address in %s", vmid, eth0, b.Subnet())
 			}
 			inside := lxctest.Sh(t, b, vmid, "ip -o -4 addr show dev eth0")
-			if !strings.Contains(inside, " "+eth0.Inet+" ") {
-				t.Errorf("CT %d: Interfaces says %s, the container says %s", vmid, eth0.Inet, inside)
+			if !strings.Contains(inside, " "+eth0.Inet()+" ") {
+				t.Errorf("CT %d: Interfaces says %s, the container says %s", vmid, eth0.Inet(), inside)
+			}
+			// Every address the container has is listed, IPv6 link-local included.
+			for _, line := range strings.Split(strings.TrimSpace(lxctest.Sh(t, b, vmid, "ip -o addr show dev eth0")), "\n") {
+				fields := strings.Fields(line)
+				if len(fields) < 4 {
+					continue
+				}
+				if !slices.ContainsFunc(eth0.Addresses, func(a netip.Prefix) bool { return a.String() == fields[3] }) {
+					t.Errorf("CT %d: the container has %s on eth0, Interfaces lists %v", vmid, fields[3], eth0.Addresses)
+				}
 			}
 			if mac := strings.TrimSpace(lxctest.Sh(t, b, vmid, "cat /sys/class/net/eth0/address")); !strings.EqualFold(mac, eth0.HWAddr) {
 				t.Errorf("CT %d: hwaddr %s, the container says %s", vmid, eth0.HWAddr, mac)
@@ -192,7 +203,7 @@ func TestContainersEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ifaces) != 2 || ifaces[1].Name != "eth0" || ifaces[1].Inet != moved.String() {
+		if len(ifaces) != 2 || ifaces[1].Name != "eth0" || ifaces[1].Inet() != moved.String() {
 			t.Errorf("interfaces after moving eth0 to %s: %+v", moved, ifaces)
 		}
 		lxctest.Sh(t, b, 202, "ping -c1 -W2 "+moved.Addr().String())

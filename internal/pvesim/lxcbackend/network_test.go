@@ -53,18 +53,28 @@ func TestParseIPAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []struct{ name, hw, inet, inet6 string }{
-		{"lo", "00:00:00:00:00:00", "127.0.0.1/8", "::1/128"},
-		{"eth0", "bc:24:11:00:00:01", "10.99.1.5/24", "fd00::5/64"},
-		{"eth1", "bc:24:11:00:00:02", "", ""},
+	want := []struct{ name, hw, addrs string }{
+		{"lo", "00:00:00:00:00:00", "127.0.0.1/8 ::1/128"},
+		{"eth0", "bc:24:11:00:00:01", "fe80::1/64 10.99.1.5/24 10.99.1.6/24 fd00::5/64"},
+		{"eth1", "bc:24:11:00:00:02", ""},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}
 	for i, w := range want {
-		if got[i].Name != w.name || got[i].HWAddr != w.hw || got[i].Inet != w.inet || got[i].Inet6 != w.inet6 {
+		var addrs []string
+		for _, a := range got[i].Addresses {
+			addrs = append(addrs, a.String())
+		}
+		if got[i].Name != w.name || got[i].HWAddr != w.hw || strings.Join(addrs, " ") != w.addrs {
 			t.Errorf("interface %d: got %+v, want %+v", i, got[i], w)
 		}
+	}
+	if got[1].Inet() != "10.99.1.5/24" || got[2].Inet() != "" {
+		t.Errorf("Inet() = %q, %q", got[1].Inet(), got[2].Inet())
+	}
+	if _, err := parseIPAddr([]byte(`[{"ifname":"eth0","addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":99}]}]`)); err == nil {
+		t.Error("an impossible prefix length parsed")
 	}
 	if _, err := parseIPAddr([]byte("not json")); err == nil {
 		t.Error("garbage parsed")

@@ -151,8 +151,13 @@ func checkTag(s string) string {
 	return "invalid characters in tag\n"
 }
 
+// diskSizeRE is pve_verify_disk_size, i.e. parse_size's syntax. It only
+// checks the syntax: PVE accepts "99999999999999999999T" here, and only
+// the storage refuses such a size later.
+var diskSizeRE = mustPerlRE(`[0-9]+(?:\.[0-9]+)?(?:[KMGT](?:iB)?)?`)
+
 func checkDiskSize(s string) string {
-	if _, err := pveformat.ParseDiskSize(s); err != nil {
+	if !perlFullMatch(diskSizeRE, s) {
 		return "value does not look like a valid disk size: " + s + "\n"
 	}
 	return ""

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,23 @@ func (h *fakeHost) Exec(ctx context.Context, vmid int, argv []string, stdin io.R
 		return exitErr.ExitCode(), nil
 	}
 	return 0, err
+}
+
+// Unlock clears the lock the way the simulator's host does, with PVE's
+// text when there is none.
+func (h *fakeHost) Unlock(_ context.Context, vmid int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ct, ok := h.cts[vmid]
+	switch {
+	case !ok:
+		return errors.New("Configuration file 'nodes/pve/lxc/" + strconv.Itoa(vmid) + ".conf' does not exist")
+	case ct.Lock == "":
+		return errors.New("no lock found trying to remove any lock")
+	}
+	ct.Lock = ""
+	h.cts[vmid] = ct
+	return nil
 }
 
 func (h *fakeHost) lastCall(t *testing.T) execCall {

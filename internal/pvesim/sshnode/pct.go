@@ -61,6 +61,11 @@ var simulatedCommands = map[string]*pctCommand{
 		name: "list",
 		run:  (*Server).pctList,
 	},
+	"unlock": {
+		name:       "unlock",
+		positional: []string{"vmid"},
+		run:        (*Server).pctUnlock,
+	},
 }
 
 // realCommands are all subcommands of the real pct (PVE 9), so that an
@@ -111,7 +116,7 @@ func (s *Server) runPct(ctx context.Context, args []string, std stdio) int {
 	}
 	cmd, ok := simulatedCommands[name]
 	if !ok {
-		return die(std.err, "pct %s: not available on the simulated node, which runs pct exec, push, pull, status and list; use the API for everything else", name)
+		return die(std.err, "pct %s: not available on the simulated node, which runs pct exec, push, pull, status, list and unlock; use the API for everything else", name)
 	}
 	params, perr := cmd.parseArgs(args[1:])
 	if perr != nil {
@@ -224,6 +229,21 @@ func (s *Server) pctList(inv *pctInvocation) int {
 	_, _ = fmt.Fprintf(inv.std.out, row, "VMID", "Status", "Lock", "Name")
 	for _, ct := range cts {
 		_, _ = fmt.Fprintf(inv.std.out, row, strconv.Itoa(ct.VMID), ct.Status, ct.Lock, ct.Name)
+	}
+	return 0
+}
+
+// pctUnlock is pct unlock: the config's persistent lock is removed (for
+// a container whose create or backup died and left "lock: create" or
+// "lock: backup" behind); it prints nothing. Without a lock it dies with
+// PVE's "no lock found trying to remove any lock".
+func (s *Server) pctUnlock(inv *pctInvocation) int {
+	vmid := inv.vmid()
+	if _, ok := s.cfg.Host.Container(vmid); !ok {
+		return s.configMissing(inv.std.err, vmid)
+	}
+	if err := s.cfg.Host.Unlock(inv.ctx, vmid); err != nil {
+		return die(inv.std.err, "%s", strings.TrimRight(err.Error(), "\n"))
 	}
 	return 0
 }

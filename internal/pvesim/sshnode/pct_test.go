@@ -94,6 +94,43 @@ func TestPctSubcommandErrors(t *testing.T) {
 	}
 }
 
+// TestPctUnlock: pct unlock removes a config lock (a create that died
+// leaves "lock: create"), prints nothing, and dies like pct for a container
+// without a lock or without a config on this node.
+func TestPctUnlock(t *testing.T) {
+	n := startNode(t, newFakeHost(
+		Container{VMID: 100, Status: "stopped", Lock: "create", Name: "CT100"},
+		stopped102,
+	))
+	c := n.client(t)
+	tests := []struct {
+		line string
+		want result
+	}{
+		{"pct unlock 100", result{}},
+		{"pct unlock 100", result{code: 255, stderr: "no lock found trying to remove any lock\n"}},
+		{"pct unlock 102", result{code: 255, stderr: "no lock found trying to remove any lock\n"}},
+		{"pct unlock 999", result{code: 255, stderr: "Configuration file 'nodes/pve/lxc/999.conf' does not exist\n"}},
+		{"pct unlock", result{code: 255, stderr: "400 not enough arguments\npct unlock <vmid>\n"}},
+		{"pct unlock 100 101", result{code: 255, stderr: "400 too many arguments\npct unlock <vmid>\n"}},
+		{"pct unlock abc", result{code: 255, stderr: "400 Parameter verification failed.\n" +
+			"vmid: type check ('integer') failed - got 'abc'\n" +
+			"pct unlock <vmid>\n"}},
+		{"pct unlock 100 --force", result{code: 255, stderr: "Unknown option: force\n400 unable to parse option\npct unlock <vmid>\n"}},
+	}
+	for _, tt := range tests {
+		if got := run(t, c, tt.line, ""); got != tt.want {
+			t.Errorf("%s\n got %+v\nwant %+v", tt.line, got, tt.want)
+		}
+	}
+	if ct, _ := n.host.Container(100); ct.Lock != "" {
+		t.Errorf("container 100 still locked: %+v", ct)
+	}
+	if r := run(t, c, "pct status 100 --verbose", ""); strings.Contains(r.stdout, "lock:") {
+		t.Errorf("pct status still shows a lock: %q", r.stdout)
+	}
+}
+
 func TestPctListWithoutContainersPrintsNothing(t *testing.T) {
 	n := startNode(t, newFakeHost())
 	if r := run(t, n.client(t), "pct list", ""); r != (result{}) {

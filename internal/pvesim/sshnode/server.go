@@ -28,6 +28,12 @@ type Host interface {
 	// stdout and stderr through, and returns the command's own exit status.
 	// It must return when ctx is cancelled.
 	Exec(ctx context.Context, vmid int, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	// Unlock removes the persistent lock ("lock: create", …) from the
+	// config of a container on this node, as PVE's remove_lock does under
+	// the config's file lock. Its error is the text pct prints: the config
+	// is missing, "no lock found trying to remove any lock", or a lock
+	// timeout.
+	Unlock(ctx context.Context, vmid int) error
 }
 
 // Container is one container as pct status and pct list see it.
