@@ -33,6 +33,9 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
 	flag.Parse()
 
+	if err := provider.SilenceUnreadLogs(debug); err != nil {
+		log.Fatal(err)
+	}
 	stopProfile, err := startCPUProfile()
 	if err != nil {
 		log.Fatal(err)
