@@ -24,9 +24,10 @@ type Client struct {
 	auth      authenticator
 	retry     RetryPolicy
 	poll      TaskPollPolicy
-	requests  semaphore // MaxParallelRequests
-	vmidLock  semaphore // serialises nextid + create
-	imageLock semaphore // serialises EnsureOSImage, so one image is downloaded once
+	requests  semaphore    // MaxParallelRequests
+	vmidLock  semaphore    // serialises nextid + create
+	imageLock semaphore    // serialises EnsureOSImage, so one image is downloaded once
+	lookups   *lookupCache // storage lists and OS images, shared by the creates of one apply
 	userAgent string
 	now       func() time.Time
 }
@@ -72,6 +73,7 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.lookups = newLookupCache(c.now)
 	c.httpc = &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,

@@ -20,6 +20,8 @@
 //   - tasks.go: task status, logs and WaitTask.
 //   - cluster.go, lxc.go, lxcconfig.go, storage.go, vmid.go: typed endpoints,
 //     the container config wrapper and collision-free VMID allocation.
+//   - osimage.go, lookupcache.go: finding and downloading OS images, and the
+//     short-lived cache of the storage and image lists every create repeats.
 //
 // Behaviour follows real PVE (pve-http-server, pve-container), not a fake: a
 // body is never sent with GET or DELETE, booleans are 0/1, CSRF tokens go
