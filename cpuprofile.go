@@ -23,7 +23,7 @@ func startCPUProfile() (stop func() error, err error) {
 		return func() error { return nil }, nil
 	}
 	path := filepath.Join(dir, fmt.Sprintf("cpu-%d.pprof", os.Getpid()))
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // the directory is the developer's own choice, as with go test -cpuprofile
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot create the CPU profile: %w", cpuProfileEnv, err)
 	}

@@ -11,11 +11,11 @@ import (
 
 var storagesOfPVE = lookupKey{kind: "storages", node: "pve"}
 
-// countingFetch answers value and counts its calls.
-func countingFetch(value string, calls *atomic.Int32) func(context.Context) (string, error) {
+// countingFetch answers "x" and counts its calls.
+func countingFetch(calls *atomic.Int32) func(context.Context) (string, error) {
 	return func(context.Context) (string, error) {
 		calls.Add(1)
-		return value, nil
+		return "x", nil
 	}
 }
 
@@ -23,10 +23,14 @@ func TestLookupCache_concurrentCallersShareOneFetch(t *testing.T) {
 	c := newLookupCache(time.Now)
 	release := make(chan struct{})
 	var calls atomic.Int32
-	fetch := func(context.Context) (string, error) {
+	fetch := func(ctx context.Context) (string, error) {
 		calls.Add(1)
-		<-release
-		return "local,local-lvm", nil
+		select {
+		case <-release:
+			return "local,local-lvm", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
 	}
 	const callers = 8
 	var wg sync.WaitGroup
@@ -72,7 +76,7 @@ func TestLookupCache_expiresAfterTTL(t *testing.T) {
 		{time.Second, 2, true},
 	} {
 		clock.Advance(step.advance)
-		_, cached, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch("x", &calls))
+		_, cached, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch(&calls))
 		if err != nil || cached != step.wantCache || calls.Load() != step.wantCalls {
 			t.Errorf("step %d: fromCache %v, %d fetches, %v; want %v, %d", i, cached, calls.Load(), err, step.wantCache, step.wantCalls)
 		}
@@ -90,20 +94,20 @@ func TestLookupCache_invalidateDropsOneNode(t *testing.T) {
 		{kind: "vztmpl", node: "pve2", storage: "local"},
 	}
 	for _, k := range keys {
-		if _, _, err := cachedLookup(t.Context(), c, k, countingFetch("x", &calls)); err != nil {
+		if _, _, err := cachedLookup(t.Context(), c, k, countingFetch(&calls)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.invalidate("pve", "local")
 	wantCached := map[lookupKey]bool{keys[0]: false, keys[1]: false, keys[2]: true, keys[3]: true, keys[4]: true}
 	for k, want := range wantCached {
-		if _, cached, _ := cachedLookup(t.Context(), c, k, countingFetch("x", &calls)); cached != want {
+		if _, cached, _ := cachedLookup(t.Context(), c, k, countingFetch(&calls)); cached != want {
 			t.Errorf("after invalidate(pve, local): %v from cache = %v, want %v", k, cached, want)
 		}
 	}
 	c.invalidate("pve2", "")
 	for _, k := range keys[3:] {
-		if _, cached, _ := cachedLookup(t.Context(), c, k, countingFetch("x", &calls)); cached {
+		if _, cached, _ := cachedLookup(t.Context(), c, k, countingFetch(&calls)); cached {
 			t.Errorf("after invalidate(pve2, \"\"): %v still cached", k)
 		}
 	}
@@ -117,7 +121,7 @@ func TestLookupCache_errorsAreNotCached(t *testing.T) {
 		t.Fatalf("error %v, want %v", err, boom)
 	}
 	var calls atomic.Int32
-	v, cached, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch("x", &calls))
+	v, cached, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch(&calls))
 	if err != nil || cached || v != "x" || calls.Load() != 1 {
 		t.Errorf("after a failed lookup: %q, fromCache %v, %v, %d fetches; want a fresh fetch", v, cached, err, calls.Load())
 	}
@@ -142,7 +146,7 @@ func TestLookupCache_waiterOutlivesTheFetchersContext(t *testing.T) {
 	var calls atomic.Int32
 	waiter := make(chan string)
 	go func() {
-		v, _, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch("x", &calls))
+		v, _, err := cachedLookup(t.Context(), c, storagesOfPVE, countingFetch(&calls))
 		if err != nil {
 			t.Errorf("the waiter failed: %v", err)
 		}
