@@ -26,8 +26,9 @@ terraform {
 // iteration is one plan. It reports the provider's CPU time per container
 // (user and system time of every provider process the plan starts, from
 // wait4(2) through the testdata/plugintap stand-in), the wall time of the
-// plan, the API requests it makes and the lines the provider writes to
-// stderr (its log lines, which terraform drops unless TF_LOG is set).
+// plan, the API requests it makes, the lines the provider writes to stderr
+// (its log lines, which terraform drops unless TF_LOG is set) and the
+// largest peak resident set size of a provider process.
 //
 // With TF_PROVIDER_PVE_CPUPROFILE set, the provider processes of the plans
 // write CPU profiles there (CONTRIBUTING.md).
@@ -46,6 +47,7 @@ func BenchmarkPlan100(b *testing.B) {
 
 	planEnv := provider.Env(cpuProfileEnv + "=" + os.Getenv(cpuProfileEnv))
 	var cpu, wall time.Duration
+	var maxRSS int64
 	var requests, logLines int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -58,7 +60,8 @@ func BenchmarkPlan100(b *testing.B) {
 			b.Fatalf("a no-change plan exited %d (2 means it planned changes):\n%s", code, out)
 		}
 		requests += len(sim.Requests())
-		cpu += provider.CPU(b)
+		planCPU, rss := provider.Usage(b)
+		cpu, maxRSS = cpu+planCPU, max(maxRSS, rss)
 		logLines += strings.Count(provider.Stderr(b), "\n")
 	}
 	b.StopTimer()
@@ -67,6 +70,7 @@ func BenchmarkPlan100(b *testing.B) {
 	b.ReportMetric(float64(wall.Milliseconds())/n, "wall-ms/plan")
 	b.ReportMetric(float64(requests)/n, "requests/plan")
 	b.ReportMetric(float64(logLines)/n, "provider-log-lines/plan")
+	b.ReportMetric(float64(maxRSS)/(1<<20), "provider-max-rss-MiB")
 }
 
 // startPlanBenchSim starts the simulator BenchmarkPlan100 plans against:

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,23 +90,24 @@ func (p *tappedProvider) Reset(tb testing.TB) {
 	}
 }
 
-// CPU sums the CPU time (user and system) of the provider processes since
-// the last Reset.
-func (p *tappedProvider) CPU(tb testing.TB) time.Duration {
+// Usage sums the CPU time (user and system) of the provider processes
+// since the last Reset and returns the largest peak resident set size
+// among them, in bytes.
+func (p *tappedProvider) Usage(tb testing.TB) (cpu time.Duration, maxRSS int64) {
 	tb.Helper()
 	data, err := os.ReadFile(p.RusageFile)
 	if err != nil {
 		tb.Fatalf("no provider CPU time was recorded: %v", err)
 	}
-	var total time.Duration
-	for _, field := range strings.Fields(string(data)) {
-		ns, err := strconv.ParseInt(field, 10, 64)
-		if err != nil {
-			tb.Fatalf("%s: %q is not a CPU time in ns", p.RusageFile, field)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var user, system, rssKiB int64
+		if _, err := fmt.Sscanf(line, "%d %d %d", &user, &system, &rssKiB); err != nil {
+			tb.Fatalf("%s: %q is not \"user_ns system_ns maxrss_kib\": %v", p.RusageFile, line, err)
 		}
-		total += time.Duration(ns)
+		cpu += time.Duration(user + system)
+		maxRSS = max(maxRSS, rssKiB<<10)
 	}
-	return total
+	return cpu, maxRSS
 }
 
 // Stderr is what the provider processes wrote to stderr since the last

@@ -12,8 +12,9 @@
 // files below.
 //
 //   - $PLUGIN_TAP_RUSAGE: when the provider exits, wait4(2) hands over its
-//     rusage, the user and system time of all its threads from exec to exit;
-//     the pair is appended as one line "user_ns system_ns".
+//     rusage: the user and system time of all its threads from exec to exit,
+//     and its peak resident set size; they are appended as one line
+//     "user_ns system_ns maxrss_kib".
 //   - $PLUGIN_TAP_STDERR: the provider's stderr is copied there as well as
 //     passed on to terraform.
 package main
@@ -61,7 +62,7 @@ func main() {
 		fail(err)
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && rusageFile != "" {
-		if err := appendLine(rusageFile, fmt.Sprintf("%d %d\n", syscall.TimevalToNsec(ru.Utime), syscall.TimevalToNsec(ru.Stime))); err != nil {
+		if err := appendLine(rusageFile, fmt.Sprintf("%d %d %d\n", syscall.TimevalToNsec(ru.Utime), syscall.TimevalToNsec(ru.Stime), ru.Maxrss)); err != nil {
 			fail(err)
 		}
 	}
