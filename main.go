@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -32,11 +33,19 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+	if err := provider.SilenceUnreadLogs(debug); err != nil {
+		log.Fatal(err)
+	}
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: providerAddress,
 		Debug:   debug,
 	})
-	if err != nil {
+	// Serve returns when terraform shuts the provider down.
+	if err := errors.Join(err, stopProfile()); err != nil {
 		log.Fatal(err)
 	}
 }

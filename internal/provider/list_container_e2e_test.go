@@ -1,23 +1,13 @@
 package provider
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
@@ -49,7 +39,7 @@ list "pve_lxc_container" "all" {
   provider = pve
 }
 `)
-	cli := newTerraformCLI(t, tf, dir)
+	cli := newCLISession(t, tf, dir)
 	cli.run("init")
 	cli.run("query", "-generate-config-out=generated.tf")
 
@@ -111,110 +101,4 @@ func simDigests(sim *pvesimtest.Sim) string {
 		fmt.Fprintf(&b, "%d:%s:%s ", c.VMID, c.Status, c.Digest)
 	}
 	return b.String()
-}
-
-// terraformCLI runs a Terraform CLI in a directory against this test
-// process's provider.
-type terraformCLI struct {
-	t   *testing.T
-	bin string
-	dir string
-	env []string
-}
-
-func newTerraformCLI(t *testing.T, bin, dir string) *terraformCLI {
-	t.Helper()
-	rc := filepath.Join(t.TempDir(), "empty.tfrc")
-	writeFile(t, rc, "")
-	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+serveProviderForCLI(t), "TF_CLI_CONFIG_FILE="+rc,
-		"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0")
-	return &terraformCLI{t: t, bin: bin, dir: dir, env: env}
-}
-
-// run runs a command that must succeed and returns its output.
-func (c *terraformCLI) run(args ...string) string {
-	c.t.Helper()
-	code, out := c.exitCode(args...)
-	if code != 0 {
-		c.t.Fatalf("terraform %s failed (exit %d):\n%s", strings.Join(args, " "), code, out)
-	}
-	return out
-}
-
-// exitCode runs a command and returns its exit status and output.
-func (c *terraformCLI) exitCode(args ...string) (int, string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, append([]string{args[0], "-no-color"}, args[1:]...)...)
-	cmd.Dir, cmd.Env = c.dir, c.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		return exit.ExitCode(), out.String()
-	case err != nil:
-		c.t.Fatalf("running terraform %s: %v", strings.Join(args, " "), err)
-	}
-	return 0, out.String()
-}
-
-// serveProviderForCLI serves the provider from this test process until the
-// test ends and returns the TF_REATTACH_PROVIDERS value that points a
-// Terraform CLI at it.
-func serveProviderForCLI(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	configs := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		err := tf6server.Serve(providerAddressForTests, providerserver.NewProtocol6(New("test")()),
-			tf6server.WithDebug(ctx, configs, closed), tf6server.WithLoggingSink(t),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
-		if err != nil {
-			t.Errorf("serving the provider: %v", err)
-		}
-	}()
-	var cfg *plugin.ReattachConfig
-	select {
-	case cfg = <-configs:
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("the provider server did not start within 30 s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-closed
-	})
-	type addr struct{ Network, String string }
-	reattach, err := json.Marshal(map[string]any{providerAddressForTests: map[string]any{
-		"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": true,
-		"Addr": addr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(reattach)
-}
-
-// providerAddressForTests is the address the test configurations' source
-// "lxctm/pve" resolves to.
-const providerAddressForTests = "registry.terraform.io/lxctm/pve"
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -26,9 +26,10 @@ type Client struct {
 	auth      authenticator
 	retry     RetryPolicy
 	poll      TaskPollPolicy
-	requests  semaphore // MaxParallelRequests
-	vmidLock  semaphore // serialises nextid + create
-	imageLock semaphore // serialises EnsureOSImage, so one image is downloaded once
+	requests  semaphore    // MaxParallelRequests
+	vmidLock  semaphore    // serialises nextid + create
+	imageLock semaphore    // serialises EnsureOSImage, so one image is downloaded once
+	lookups   *lookupCache // storage lists and OS images, shared by the creates of one apply
 	userAgent string
 	now       func() time.Time
 }
@@ -74,6 +75,7 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.lookups = newLookupCache(c.now)
 	c.httpc = &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,

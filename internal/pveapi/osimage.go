@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,32 +32,48 @@ var ErrOSImageNotFound = errors.New("OS image not found")
 // appliance file name, or a volid — in the vztmpl storages of node. For an
 // appliance name the newest matching version wins. It reports
 // ErrOSImageNotFound when no storage holds it.
+//
+// The storage and image lists come from the client's lookup cache (see
+// lookupCache); before reporting an image missing from cached lists it
+// lists again, so an image downloaded meanwhile is found.
 func (c *Client) FindOSImage(ctx context.Context, node, ref string) (*OSImage, error) {
+	img, cached, err := c.findOSImage(ctx, node, ref)
+	if cached && errors.Is(err, ErrOSImageNotFound) {
+		c.lookups.invalidate(node, "")
+		img, _, err = c.findOSImage(ctx, node, ref)
+	}
+	return img, err
+}
+
+// findOSImage is FindOSImage on the cached lists; cached tells whether any
+// list it used was fetched before the call.
+func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImage, cached bool, err error) {
 	if storage, file, ok := splitVolID(ref); ok {
-		vols, err := c.StorageContent(ctx, node, storage, "vztmpl")
+		vols, cached, err := c.osImageVolumes(ctx, node, storage)
 		if err != nil {
-			return nil, err
+			return nil, cached, err
 		}
 		for _, v := range vols {
 			if v.VolID == ref || volumeFile(v.VolID) == file {
-				return &OSImage{VolID: v.VolID, Storage: storage}, nil
+				return &OSImage{VolID: v.VolID, Storage: storage}, cached, nil
 			}
 		}
-		return nil, fmt.Errorf("%w: %s is not on storage %s of node %s", ErrOSImageNotFound, ref, storage, node)
+		return nil, cached, fmt.Errorf("%w: %s is not on storage %s of node %s", ErrOSImageNotFound, ref, storage, node)
 	}
-	storages, err := c.ListStorage(ctx, node, "vztmpl")
+	storages, cached, err := c.nodeStorages(ctx, node)
 	if err != nil {
-		return nil, err
+		return nil, cached, err
 	}
 	var best *OSImage
 	var bestFile string
 	for _, s := range storages {
-		if !s.Enabled && !s.Active {
+		if (!s.Enabled && !s.Active) || !s.holds("vztmpl") {
 			continue
 		}
-		vols, err := c.StorageContent(ctx, node, s.Storage, "vztmpl")
+		vols, volsCached, err := c.osImageVolumes(ctx, node, s.Storage)
+		cached = cached || volsCached
 		if err != nil {
-			return nil, err
+			return nil, cached, err
 		}
 		for _, v := range vols {
 			file := volumeFile(v.VolID)
@@ -71,9 +86,24 @@ func (c *Client) FindOSImage(ctx context.Context, node, ref string) (*OSImage, e
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
+		return nil, cached, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
 	}
-	return best, nil
+	return best, cached, nil
+}
+
+// nodeStorages is ListStorage(node, "") through the lookup cache.
+func (c *Client) nodeStorages(ctx context.Context, node string) ([]Storage, bool, error) {
+	return cachedLookup(ctx, c.lookups, lookupKey{kind: "storages", node: node}, func(ctx context.Context) ([]Storage, error) {
+		return c.ListStorage(ctx, node, "")
+	})
+}
+
+// osImageVolumes is StorageContent(node, storage, "vztmpl") through the
+// lookup cache.
+func (c *Client) osImageVolumes(ctx context.Context, node, storage string) ([]StorageVolume, bool, error) {
+	return cachedLookup(ctx, c.lookups, lookupKey{kind: "vztmpl", node: node, storage: storage}, func(ctx context.Context) ([]StorageVolume, error) {
+		return c.StorageContent(ctx, node, storage, "vztmpl")
+	})
 }
 
 // EnsureOSImage returns the image ref names on node, downloading it through
@@ -152,12 +182,12 @@ func (c *Client) DefaultContainerStorage(ctx context.Context, node string) (stri
 }
 
 func (c *Client) firstStorageFor(ctx context.Context, node, content string) (string, error) {
-	storages, err := c.ListStorage(ctx, node, content)
+	storages, _, err := c.nodeStorages(ctx, node)
 	if err != nil {
 		return "", err
 	}
 	for _, s := range storages {
-		if (s.Enabled || s.Active) && slices.Contains(strings.Split(s.Content, ","), content) {
+		if (s.Enabled || s.Active) && s.holds(content) {
 			return s.Storage, nil
 		}
 	}

@@ -3,6 +3,8 @@ package pveapi
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Storage is one entry of GET /nodes/{node}/storage.
@@ -34,6 +36,11 @@ func (s Storage) SnapshotsContainerVolumes() (supported, known bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// holds says whether the storage takes content of a type ("vztmpl").
+func (s Storage) holds(content string) bool {
+	return slices.Contains(strings.Split(s.Content, ","), content)
 }
 
 // ListStorage lists a node's storages; content ("vztmpl", "rootdir", …)
@@ -83,6 +90,7 @@ func (c *Client) StorageContent(ctx context.Context, node, storage, content stri
 func (c *Client) DeleteVolumeAsync(ctx context.Context, node, storage, volid string) (string, error) {
 	var upid string
 	err := c.Do(ctx, http.MethodDelete, apiPath("nodes", node, "storage", storage, "content", volid), nil, &upid)
+	c.lookups.invalidate(node, storage)
 	return upid, err
 }
 
@@ -93,6 +101,8 @@ func (c *Client) DeleteVolume(ctx context.Context, node, storage, volid string) 
 	if err != nil || upid == "" {
 		return nil, err
 	}
+	// The volume is gone only once the task ends.
+	defer c.lookups.invalidate(node, storage)
 	return c.WaitTask(ctx, upid)
 }
 
@@ -130,10 +140,14 @@ func (c *Client) Appliances(ctx context.Context, node string) ([]Appliance, erro
 // unknown template matches ErrNotFound (PVE: 400 "no such template").
 func (c *Client) DownloadApplianceAsync(ctx context.Context, node, storage, template string) (string, error) {
 	p := NewParams().Set("storage", storage).Set("template", template)
-	return c.postTask(ctx, http.MethodPost, apiPath("nodes", node, "aplinfo"), p)
+	upid, err := c.postTask(ctx, http.MethodPost, apiPath("nodes", node, "aplinfo"), p)
+	c.lookups.invalidate(node, storage)
+	return upid, err
 }
 
 // DownloadAppliance downloads an appliance template and waits for the task.
 func (c *Client) DownloadAppliance(ctx context.Context, node, storage, template string) (*TaskResult, error) {
+	// The image is there only once the task ends.
+	defer c.lookups.invalidate(node, storage)
 	return c.waitFor(c.DownloadApplianceAsync(ctx, node, storage, template))(ctx)
 }
