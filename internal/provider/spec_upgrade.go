@@ -14,9 +14,11 @@ import (
 // Version 1 of the spec shape added `source` and digests that stand for
 // content (templatedir digest v2), so that state can keep specs compact.
 // Resources holding a spec upgrade their version-0 state here: the spec
-// gains a null source and its new digest, and keeps its content — the next
-// apply records the compact spec the configuration now yields (an in-place
-// update that changes nothing in Proxmox VE or in a container). Nothing is
+// becomes compact at once — each script and file keeps its digest, not its
+// content, which state never needs (refreshes compare digests; an apply
+// provisions from the configuration's spec) — and gains its new digest and
+// a null source. The next plan shows only `source` appearing, an in-place
+// update that changes nothing in Proxmox VE or in a container. Nothing is
 // replaced, and the provisioned digests stay valid: they never depended on
 // the spec's shape.
 
@@ -76,6 +78,29 @@ func upgradeSpec(raw json.RawMessage) (json.RawMessage, string, error) {
 	digest := spec.ComputeDigest()
 	obj["source"] = nil
 	obj["sha256"] = digest
+	for i, sc := range spec.Scripts {
+		compactElement(obj, "scripts", i, sc.ContentDigest(), "content")
+	}
+	for i, f := range spec.Files {
+		compactElement(obj, "files", i, f.ContentDigest(), "content", "content_base64")
+	}
 	out, err := json.Marshal(obj)
 	return out, digest, err
+}
+
+// compactElement replaces the content of the i-th element of a spec list
+// with its digest.
+func compactElement(spec map[string]any, list string, i int, digest string, contentAttrs ...string) {
+	elems, _ := spec[list].([]any)
+	if i >= len(elems) {
+		return
+	}
+	elem, ok := elems[i].(map[string]any)
+	if !ok {
+		return
+	}
+	elem["sha256"] = digest
+	for _, attr := range contentAttrs {
+		elem[attr] = nil
+	}
 }

@@ -67,8 +67,8 @@ func TestUpgradeStateFromVersion0(t *testing.T) {
 				t.Errorf("%s.%s: source %v, sha256 %s (want the v2 digest %s), %d scripts", res.Type, res.Name,
 					source, s.SHA256, s.ComputeDigest(), len(s.Scripts))
 			}
-			if !s.Scripts[0].ContentLoaded() || s.Scripts[0].Content == "" {
-				t.Errorf("%s.%s: the upgrade must keep the content it has (the state names no source to read it from)", res.Type, res.Name)
+			if s.Scripts[0].Content != "" || s.Files[0].Content != "" || len(s.Scripts[0].SHA256) != 64 {
+				t.Errorf("%s.%s: the upgraded spec is not compact: %+v", res.Type, res.Name, s.Scripts[0])
 			}
 			upgraded++
 		}

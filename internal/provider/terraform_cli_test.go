@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,6 +220,44 @@ func newCLISession(t *testing.T, bin, dir string) *cliSession {
 	writeFile(t, rc, "")
 	env := terraformEnv(rc, "TF_REATTACH_PROVIDERS="+serveProviderForCLI(t), "TF_INPUT=0")
 	return &cliSession{t: t, bin: bin, dir: dir, env: env}
+}
+
+// newBuiltProviderSession is a session in which terraform runs the provider
+// built from this module as its own plugin process, started in dir as
+// users' terraform starts it: relative paths in the configuration (a
+// template's source) resolve against dir, as they do for users, and not
+// against this test's package directory. No init is needed
+// (dev_overrides).
+func newBuiltProviderSession(t *testing.T, bin, dir string) *cliSession {
+	t.Helper()
+	return &cliSession{t: t, bin: bin, dir: dir, env: terraformEnv(writeDevOverrides(t, builtProviderDir(t)), "TF_INPUT=0")}
+}
+
+var builtProvider struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// builtProviderDir builds the provider binary once per test process and
+// returns the directory holding it as terraform-provider-pve.
+func builtProviderDir(tb testing.TB) string {
+	tb.Helper()
+	builtProvider.once.Do(func() {
+		builtProvider.dir, builtProvider.err = os.MkdirTemp("", "terraform-provider-pve-build-")
+		if builtProvider.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(builtProvider.dir, "terraform-provider-pve"),
+			"github.com/lxctm/terraform-provider-pve").CombinedOutput()
+		if err != nil {
+			builtProvider.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if builtProvider.err != nil {
+		tb.Fatal(builtProvider.err)
+	}
+	return builtProvider.dir
 }
 
 // run runs a command that must succeed and returns its output.
