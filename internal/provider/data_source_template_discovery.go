@@ -61,10 +61,14 @@ func (d *templateDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sch
 					"line. When `true` it is left out and reported as a warning instead.",
 				Optional: true,
 			},
-			"templates": schema.MapNestedAttribute{
-				MarkdownDescription: "The valid templates, keyed by name.",
-				Computed:            true,
-				NestedObject:        schema.NestedAttributeObject{Attributes: specDataSourceAttributes()},
+			"templates": schema.MapAttribute{
+				MarkdownDescription: "The valid templates, keyed by name: each a template spec, the JSON document " +
+					"`pve_lxc_template.source_spec` and `pve_lxc_container.template` take (read a field with " +
+					"`jsondecode(...)`, e.g. `jsondecode(data.pve_template_discovery.all.templates[\"web\"]).defaults.memory`). " +
+					"It is compact: scripts and files carry digests, and their content is read from `source` at apply. " +
+					"Its fields:\n\n" + specDocumentation(),
+				Computed:    true,
+				ElementType: types.StringType,
 			},
 			"warnings": schema.ListAttribute{
 				MarkdownDescription: "Warnings as `file:line: message`, e.g. a file without a `.policy` sidecar or a skipped invalid template.",
@@ -105,7 +109,7 @@ func (d *templateDiscoveryDataSource) Read(ctx context.Context, req datasource.R
 	}
 
 	warnings := problemStrings(res.Warnings)
-	specs := map[string]specModel{}
+	specs := map[string]types.String{}
 	for _, tpl := range res.Templates {
 		warnings = append(warnings, problemStrings(tpl.Warnings)...)
 		if !tpl.Valid() {
@@ -121,7 +125,9 @@ func (d *templateDiscoveryDataSource) Read(ctx context.Context, req datasource.R
 		}
 		spec := tpl.Spec
 		spec.Source = filepath.Join(data.Path.ValueString(), tpl.Name) // as configured: relative stays relative
-		specs[tpl.Name] = newSpecModel(spec)
+		doc, diags := specDocument(spec)
+		resp.Diagnostics.Append(diags...)
+		specs[tpl.Name] = doc
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -131,7 +137,7 @@ func (d *templateDiscoveryDataSource) Read(ctx context.Context, req datasource.R
 	}
 	tflog.Debug(ctx, "discovered templates", map[string]any{"templates": len(specs), "warnings": len(warnings)})
 
-	templates, diags := types.MapValueFrom(ctx, specObjectType(), specs)
+	templates, diags := types.MapValueFrom(ctx, types.StringType, specs)
 	resp.Diagnostics.Append(diags...)
 	warningList, diags := types.ListValueFrom(ctx, types.StringType, warnings)
 	resp.Diagnostics.Append(diags...)

@@ -7,12 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
 // writeTree creates files (relative path → content) under dir.
@@ -65,17 +69,21 @@ TEMPLATE_TAGS="Web;db web"
 				Config: discoveryConfig(dir, "skip_invalid = true"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates"), knownvalue.MapSizeExact(1)),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("defaults").AtMapKey("unprivileged"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("defaults").AtMapKey("cores"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("tags"),
-						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("db"), knownvalue.StringExact("web")})),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("scripts").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("2-a.sh")),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("packages").AtSliceIndex(1).AtMapKey("version"), knownvalue.StringExact("1.6-2")),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("files").AtSliceIndex(0),
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{
-							"name": knownvalue.StringExact(".bashrc"), "target_path": knownvalue.StringExact("/home/dev"), "policy": knownvalue.StringExact("default"),
-						})),
-					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good").AtMapKey("sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					expectSpec("data.pve_template_discovery.t", tfjsonpath.New("templates").AtMapKey("good"), func(s templatedir.Spec, _ string) error {
+						switch {
+						case !s.Defaults.Unprivileged || s.Defaults.Cores != 2:
+							return fmt.Errorf("defaults %+v", s.Defaults)
+						case !slices.Equal(s.Tags, []string{"db", "web"}):
+							return fmt.Errorf("tags %v", s.Tags)
+						case s.Scripts[0].Name != "2-a.sh" || s.Packages[1].Version != "1.6-2":
+							return fmt.Errorf("scripts %+v, packages %+v", s.Scripts, s.Packages)
+						case s.Files[0].Name != ".bashrc" || s.Files[0].TargetPath != "/home/dev" || s.Files[0].Policy != "default":
+							return fmt.Errorf("files %+v", s.Files)
+						case !sha256RE.MatchString(s.SHA256) || s.SHA256 != s.ComputeDigest():
+							return fmt.Errorf("sha256 %q", s.SHA256)
+						}
+						return nil
+					}),
 					statecheck.ExpectKnownValue("data.pve_template_discovery.t", tfjsonpath.New("warnings"), knownvalue.ListPartial(map[int]knownvalue.Check{
 						0: knownvalue.StringRegexp(regexp.MustCompile(`bad/template.conf:1:`)),
 					})),
@@ -103,19 +111,6 @@ TEMPLATE_TAGS="Web;db web"
 // format (a user-creating script, default-policy dotfiles, apt and npm
 // buckets, a .custom installer whose command has a pipe).
 func TestAccTemplateDiscovery_quickstart(t *testing.T) {
-	// at is a path inside the devbox spec: strings are keys, ints indexes.
-	at := func(steps ...any) tfjsonpath.Path {
-		p := tfjsonpath.New("templates").AtMapKey("devbox")
-		for _, s := range steps {
-			switch v := s.(type) {
-			case string:
-				p = p.AtMapKey(v)
-			case int:
-				p = p.AtSliceIndex(v)
-			}
-		}
-		return p
-	}
 	const ds = "data.pve_template_discovery.quickstart"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -128,40 +123,37 @@ data "pve_template_discovery" "quickstart" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("templates"), knownvalue.MapSizeExact(2)),
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("warnings"), knownvalue.ListSizeExact(0)),
-				// The trailing comment on TEMPLATE_UNPRIVILEGED must not make it privileged.
-				statecheck.ExpectKnownValue(ds, at("defaults", "unprivileged"), knownvalue.Bool(true)),
-				statecheck.ExpectKnownValue(ds, at("defaults", "memory"), knownvalue.Int64Exact(2048)),
-				statecheck.ExpectKnownValue(ds, at("defaults", "features"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-					"nesting": knownvalue.Bool(true), "keyctl": knownvalue.Bool(true), "fuse": knownvalue.Bool(false),
-				})),
-				statecheck.ExpectKnownValue(ds, at("os_template"), knownvalue.StringExact("debian-12-standard")),
-				statecheck.ExpectKnownValue(ds, at("tags"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact("dev"), knownvalue.StringExact("nodejs"), knownvalue.StringExact("tooling"),
-				})),
-				statecheck.ExpectKnownValue(ds, at("scripts", 1, "name"), knownvalue.StringExact("10-create-user.sh")),
-				// Compact: the script is known by its digest; its content stays in the directory.
-				statecheck.ExpectKnownValue(ds, at("scripts", 1, "content"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(ds, at("scripts", 1, "sha256"), knownvalue.StringExact(fileSHA256(t, filepath.Join(quickstartTemplates, "devbox/container-configs/scripts/10-create-user.sh")))),
-				statecheck.ExpectKnownValue(ds, at("files", 0, "content"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(ds, at("source"), knownvalue.StringExact(filepath.Join(quickstartTemplates, "devbox"))),
-				statecheck.ExpectKnownValue(ds, at("files", 0), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-					"name": knownvalue.StringExact(".bashrc"), "target_path": knownvalue.StringExact("/home/dev"),
-					"policy": knownvalue.StringExact("default"), "mode": knownvalue.StringExact("0644"),
-				})),
-				statecheck.ExpectKnownValue(ds, at("files", 2), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-					"name": knownvalue.StringExact("devbox-info"), "policy": knownvalue.StringExact("replace"), "mode": knownvalue.StringExact("0755"),
-				})),
-				statecheck.ExpectKnownValue(ds, at("packages"), knownvalue.ListPartial(map[int]knownvalue.Check{
-					0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"bucket": knownvalue.StringExact("base"), "manager": knownvalue.StringExact("apt")}),
-				})),
-				statecheck.ExpectKnownValue(ds, at("packages", 14), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-					"manager": knownvalue.StringExact("npm"), "name": knownvalue.StringExact("@biomejs/biome"), "version": knownvalue.StringExact("1.8.3"),
-				})),
-				statecheck.ExpectKnownValue(ds, at("packages", 15), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-					"manager": knownvalue.StringExact("custom"), "name": knownvalue.StringExact("starship"),
-					"install": knownvalue.StringRegexp(regexp.MustCompile(`install\.sh \| sh -s`)), "timeout": knownvalue.Int64Exact(600),
-				})),
-				statecheck.ExpectKnownValue(ds, at("sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+				expectSpec(ds, tfjsonpath.New("templates").AtMapKey("devbox"), func(s templatedir.Spec, doc string) error {
+					script := filepath.Join(quickstartTemplates, "devbox/container-configs/scripts/10-create-user.sh")
+					switch {
+					// The trailing comment on TEMPLATE_UNPRIVILEGED must not make it privileged.
+					case !s.Defaults.Unprivileged || s.Defaults.Memory != 2048:
+						return fmt.Errorf("defaults %+v", s.Defaults)
+					case s.Defaults.Features != (templatedir.Features{Nesting: true, Keyctl: true}):
+						return fmt.Errorf("features %+v", s.Defaults.Features)
+					case s.OSTemplate != "debian-12-standard" || !slices.Equal(s.Tags, []string{"dev", "nodejs", "tooling"}):
+						return fmt.Errorf("os_template %q, tags %v", s.OSTemplate, s.Tags)
+					// Compact: the script is known by its digest; its content stays in the directory.
+					case s.Scripts[1].Name != "10-create-user.sh" || s.Scripts[1].SHA256 != fileSHA256(t, script) ||
+						s.Scripts[1].Content != "" || strings.Contains(doc, "useradd"):
+						return fmt.Errorf("script %+v", s.Scripts[1])
+					case s.Files[0].Name != ".bashrc" || s.Files[0].TargetPath != "/home/dev" || s.Files[0].Policy != "default" ||
+						s.Files[0].Mode != "0644" || s.Files[0].Content != "":
+						return fmt.Errorf("file %+v", s.Files[0])
+					case s.Files[2].Name != "devbox-info" || s.Files[2].Policy != "replace" || s.Files[2].Mode != "0755":
+						return fmt.Errorf("file %+v", s.Files[2])
+					case s.Packages[0].Bucket != "base" || s.Packages[0].Manager != "apt":
+						return fmt.Errorf("package %+v", s.Packages[0])
+					case s.Packages[14].Manager != "npm" || s.Packages[14].Name != "@biomejs/biome" || s.Packages[14].Version != "1.8.3":
+						return fmt.Errorf("package %+v", s.Packages[14])
+					case s.Packages[15].Manager != "custom" || s.Packages[15].Name != "starship" ||
+						!strings.Contains(s.Packages[15].Install, "install.sh | sh -s") || s.Packages[15].Timeout != 600:
+						return fmt.Errorf("package %+v", s.Packages[15])
+					case s.Source != filepath.Join(quickstartTemplates, "devbox") || !sha256RE.MatchString(s.SHA256):
+						return fmt.Errorf("source %q, sha256 %q", s.Source, s.SHA256)
+					}
+					return nil
+				}),
 			},
 		}},
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/lxcbackend/lxctest"
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
 // Compact templates on real LXC with the real CLI, as a CI pipeline runs
@@ -156,37 +157,54 @@ func checkCompactState(t *testing.T, dir string) {
 	if len(data) > compactTemplateBudget {
 		t.Errorf("the container keeps %d bytes of attributes, over %d", len(data), compactTemplateBudget)
 	}
-	tmpl := attrs["template"].(map[string]any)
-	script := tmpl["scripts"].([]any)[0].(map[string]any)
-	if script["content"] != nil || len(fmt.Sprint(script["sha256"])) != 64 || tmpl["source"] != "templates/compact" {
-		t.Errorf("template in state is not compact: source %v, script %v", tmpl["source"], script)
+	doc, _ := attrs["template"].(string)
+	spec, err := templatedir.ParseJSON(doc)
+	if err != nil {
+		t.Fatalf("template in state: %v", err)
+	}
+	if strings.Contains(doc, `"content"`) || !sha256RE.MatchString(spec.Scripts[0].SHA256) || spec.Source != "templates/compact" {
+		t.Errorf("template in state is not compact: %s", doc)
 	}
 }
 
 // downgradeState rewrites the container in state the way the provider
-// before compact templates wrote it (schema version 0): no source, the
-// content of every script and file inline. Its digest is left as it is:
-// the upgrade computes it anew.
+// before compact templates wrote it (schema version 0): the template a
+// nested object without source, the content of every script and file
+// inline. Its digest is left as it is: the upgrade computes it anew.
 func downgradeState(t *testing.T, dir, templateDir string) {
 	t.Helper()
 	state, resources := readState(t, dir)
 	inst := containerInstance(t, resources)
 	inst["schema_version"] = 0
-	tmpl := inst["attributes"].(map[string]any)["template"].(map[string]any)
+	attrs := inst["attributes"].(map[string]any)
+	spec, err := templatedir.ParseJSON(attrs["template"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range spec.Scripts {
+		spec.Scripts[i].Content = readFile(t, filepath.Join(templateDir, "container-configs", "scripts", sc.Name))
+	}
+	for i, f := range spec.Files {
+		spec.Files[i].Content = readFile(t, filepath.Join(templateDir, "container-configs", "files", f.Name))
+	}
+	spec.Source = ""
+	data, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl map[string]any
+	if err := json.Unmarshal(data, &tmpl); err != nil {
+		t.Fatal(err)
+	}
 	delete(tmpl, "source")
-	for _, s := range tmpl["scripts"].([]any) {
-		s := s.(map[string]any)
-		s["content"] = readFile(t, filepath.Join(templateDir, "container-configs", "scripts", s["name"].(string)))
-	}
 	for _, f := range tmpl["files"].([]any) {
-		f := f.(map[string]any)
-		f["content"], f["content_base64"] = readFile(t, filepath.Join(templateDir, "container-configs", "files", f["name"].(string))), ""
+		f.(map[string]any)["content_base64"] = ""
 	}
-	var err error
+	attrs["template"] = tmpl
 	if state["resources"], err = json.Marshal(resources); err != nil {
 		t.Fatal(err)
 	}
-	data, err := json.MarshalIndent(state, "", "  ")
+	data, err = json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 	ctx = tflog.SetField(r.data.logContext(ctx), "node", plan.Node.ValueString())
 
 	c := &creation{r: r, plan: &plan, state: &resp.State, diags: &resp.Diagnostics}
-	if !c.loadTemplate(ctx) {
+	if !c.loadTemplate() {
 		return
 	}
 	params := c.resolveImage(ctx, createPassword(ctx, req, plan, &resp.Diagnostics))

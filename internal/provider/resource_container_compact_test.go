@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
 var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -54,18 +56,19 @@ resource "pve_lxc_container" "from_template" {
 		if addr == "pve_lxc_template.devbox" {
 			attr = "spec"
 		}
-		spec := tfjsonpath.New(attr)
-		checks = append(checks,
-			statecheck.ExpectKnownValue(addr, spec.AtMapKey("source"), knownvalue.StringExact(filepath.Join(quickstartTemplates, "devbox"))),
-			statecheck.ExpectKnownValue(addr, spec.AtMapKey("scripts"), knownvalue.ListPartial(map[int]knownvalue.Check{
-				0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"content": knownvalue.Null(), "sha256": knownvalue.StringRegexp(sha256RE)}),
-				1: knownvalue.ObjectPartial(map[string]knownvalue.Check{"content": knownvalue.Null(), "sha256": knownvalue.StringRegexp(sha256RE)}),
-			})),
-			statecheck.ExpectKnownValue(addr, spec.AtMapKey("files"), knownvalue.ListPartial(map[int]knownvalue.Check{
-				0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"content": knownvalue.Null(), "content_base64": knownvalue.Null()}),
-				2: knownvalue.ObjectPartial(map[string]knownvalue.Check{"content": knownvalue.Null(), "mode": knownvalue.StringExact("0755")}),
-			})),
-		)
+		checks = append(checks, expectSpec(addr, tfjsonpath.New(attr), func(s templatedir.Spec, doc string) error {
+			switch {
+			case s.Source != filepath.Join(quickstartTemplates, "devbox"):
+				return fmt.Errorf("source %q", s.Source)
+			case strings.Contains(doc, `"content"`) || strings.Contains(doc, "useradd"):
+				return fmt.Errorf("the document carries content: %s", doc)
+			case !sha256RE.MatchString(s.Scripts[0].SHA256) || !sha256RE.MatchString(s.Scripts[1].SHA256) || !sha256RE.MatchString(s.Files[0].SHA256):
+				return fmt.Errorf("digests missing: %+v %+v", s.Scripts, s.Files)
+			case s.Files[2].Mode != "0755":
+				return fmt.Errorf("file %+v", s.Files[2])
+			}
+			return nil
+		}))
 	}
 	checks = append(checks, stateSizeAtMost{max: compactTemplateBudget, addrs: []string{"pve_lxc_container.from_discovery", "pve_lxc_container.from_template"}})
 	resource.Test(t, resource.TestCase{

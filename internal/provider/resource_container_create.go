@@ -29,9 +29,9 @@ type creation struct {
 // loadTemplate reads the content of the template's scripts and files, when
 // the container is provisioned, before anything is created: a template
 // directory changed since the plan stops the apply here.
-func (c *creation) loadTemplate(ctx context.Context) bool {
+func (c *creation) loadTemplate() bool {
 	var diags diag.Diagnostics
-	c.prov, diags = c.r.provisioningOf(ctx, *c.plan)
+	c.prov, diags = c.r.provisioningOf(*c.plan)
 	c.diags.Append(diags...)
 	return !c.diags.HasError() && c.prov.loadContent(c.diags)
 }

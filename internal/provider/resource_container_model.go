@@ -19,7 +19,7 @@ type containerResourceModel struct {
 	Node              types.String          `tfsdk:"node"`
 	VMID              types.Int64           `tfsdk:"vmid"`
 	Hostname          types.String          `tfsdk:"hostname"`
-	Template          types.Object          `tfsdk:"template"`
+	Template          types.String          `tfsdk:"template"`
 	OSTemplate        normalizedStringValue `tfsdk:"os_template"`
 	Cores             types.Int64           `tfsdk:"cores"`
 	CPULimit          types.Float64         `tfsdk:"cpulimit"`

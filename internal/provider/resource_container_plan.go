@@ -73,10 +73,10 @@ func readPlanInputs(ctx context.Context, req resource.ModifyPlanRequest, diags *
 	}
 	switch {
 	case in.config.Template.IsNull():
-	case !fullyKnown(ctx, in.config.Template):
+	case in.config.Template.IsUnknown():
 		in.templateUnknown = true
 	default:
-		spec, d := specFromObject(ctx, in.config.Template)
+		spec, d := specFromString(in.config.Template, path.Root("template"))
 		diags.Append(d...)
 		in.spec = &spec
 	}

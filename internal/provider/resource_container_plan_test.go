@@ -16,7 +16,7 @@ import (
 // nullModel is a configuration that sets nothing, with every value typed.
 func nullModel() containerResourceModel {
 	return containerResourceModel{
-		Template:    types.ObjectNull(specObjectType().AttrTypes),
+		Template:    types.StringNull(),
 		OSTemplate:  nullNormalizedString(normalizeOSTemplate),
 		Features:    types.ObjectNull(featuresObjectType.AttrTypes),
 		Network:     types.ListNull(networkObjectType),

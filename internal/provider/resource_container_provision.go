@@ -47,7 +47,7 @@ type provisioningSettings struct {
 
 // provisioningOf decides whether the container is provisioned: the block's
 // enabled flag, by default on when there is a template and SSH access.
-func (r *containerResource) provisioningOf(ctx context.Context, m containerResourceModel) (provisioningSettings, diag.Diagnostics) {
+func (r *containerResource) provisioningOf(m containerResourceModel) (provisioningSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	p := provisioningSettings{rerun: provision.RerunChanged}
 	var block provisioningModel
@@ -57,8 +57,8 @@ func (r *containerResource) provisioningOf(ctx context.Context, m containerResou
 	if known(block.Rerun) {
 		p.rerun = block.Rerun.ValueString()
 	}
-	if known(m.Template) && fullyKnown(ctx, m.Template) {
-		spec, d := specFromObject(ctx, m.Template)
+	if known(m.Template) {
+		spec, d := specFromString(m.Template, path.Root("template"))
 		diags.Append(d...)
 		p.spec = &spec
 	}
@@ -136,7 +136,7 @@ func (r *containerResource) planProvisioning(ctx context.Context, in planInputs,
 		return
 	}
 	r.checkAccessChangesNeedSSH(in, *plan, diags)
-	p, d := r.provisioningOf(ctx, *plan)
+	p, d := r.provisioningOf(*plan)
 	diags.Append(d...)
 	switch {
 	case in.state == nil && p.enabled, in.templateUnknown && p.enabled:
@@ -227,7 +227,7 @@ func (r *containerResource) provision(ctx context.Context, job provisionJob) (pr
 // the container is a warning, not an error: the refresh still reports
 // everything the API knows.
 func (r *containerResource) checkDrift(ctx context.Context, ref containerRef, state *containerResourceModel, diags *diag.Diagnostics) {
-	p, d := r.provisioningOf(ctx, *state)
+	p, d := r.provisioningOf(*state)
 	diags.Append(d...)
 	if !p.enabled || p.spec == nil || state.Status.ValueString() != "running" || !r.hasSSH() {
 		return

@@ -103,7 +103,11 @@ func checkStateProvisioned(spec *templatedir.Spec) resource.TestCheckFunc {
 		if want := provision.Desired(*spec); fmt.Sprint(got) != fmt.Sprint(want) {
 			return fmt.Errorf("provisioned in state:\n%v\nwant:\n%v", got, want)
 		}
-		if got, want := rs.Primary.Attributes["template.sha256"], spec.SHA256; got != want {
+		held, err := templatedir.ParseJSON(rs.Primary.Attributes["template"])
+		if err != nil {
+			return fmt.Errorf("template in state: %w", err)
+		}
+		if got, want := held.SHA256, spec.SHA256; got != want {
 			return fmt.Errorf("state holds template %s, want %s", got, want)
 		}
 		return nil

@@ -64,12 +64,14 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{stringvalidator.RegexMatches(hostnameRE,
 					"must be a DNS label: 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen")},
 			},
-			"template": schema.SingleNestedAttribute{
-				MarkdownDescription: "Template spec the container is built from, e.g. " +
-					"`pve_lxc_template.web.spec` or `data.pve_template_discovery.all.templates[\"web\"]`. Its " +
-					"defaults apply to every setting the container does not set itself.",
+			"template": schema.StringAttribute{
+				MarkdownDescription: "Template spec the container is built from: the JSON document of " +
+					"`pve_lxc_template.web.spec` or `data.pve_template_discovery.all.templates[\"web\"]` " +
+					"(a spec written by hand is `jsonencode({...})` with a spec's attribute names). Its defaults " +
+					"apply to every setting the container does not set itself. A plan shows a change inside it " +
+					"field by field, e.g. a changed script as its `sha256` changing.",
 				Optional:   true,
-				Attributes: specResourceAttributes(false),
+				Validators: []validator.String{specJSON()},
 			},
 			"os_template": schema.StringAttribute{
 				MarkdownDescription: "OS image: an appliance name such as `debian-12-standard` (resolved on the " +

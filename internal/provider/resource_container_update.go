@@ -33,7 +33,7 @@ type update struct {
 // directory changed since the plan stops the apply here.
 func (u *update) loadTemplate(ctx context.Context) bool {
 	var diags diag.Diagnostics
-	u.prov, diags = u.r.provisioningOf(ctx, *u.plan)
+	u.prov, diags = u.r.provisioningOf(*u.plan)
 	u.diags.Append(diags...)
 	u.applied, diags = provisionedOf(ctx, *u.prior)
 	u.diags.Append(diags...)

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -43,7 +43,7 @@ type lxcTemplateResource struct {
 
 type lxcTemplateModel struct {
 	ID              types.String   `tfsdk:"id"`
-	SourceSpec      types.Object   `tfsdk:"source_spec"`
+	SourceSpec      types.String   `tfsdk:"source_spec"`
 	SourceDir       types.String   `tfsdk:"source_dir"`
 	Name            types.String   `tfsdk:"name"`
 	Description     types.String   `tfsdk:"description"`
@@ -54,7 +54,7 @@ type lxcTemplateModel struct {
 	Node            types.String   `tfsdk:"node"`
 	Storage         types.String   `tfsdk:"storage"`
 	OSTemplateVolID types.String   `tfsdk:"os_template_volid"`
-	Spec            types.Object   `tfsdk:"spec"`
+	Spec            types.String   `tfsdk:"spec"`
 	SHA256          types.String   `tfsdk:"sha256"`
 }
 
@@ -87,12 +87,11 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"source_spec": schema.SingleNestedAttribute{
-				MarkdownDescription: "The spec to start from, e.g. `data.pve_template_discovery.all.templates[\"web\"]`. " +
-					"Exactly one of `source_spec` and `source_dir`.",
+			"source_spec": schema.StringAttribute{
+				MarkdownDescription: "The spec to start from, e.g. `data.pve_template_discovery.all.templates[\"web\"]` " +
+					"(a spec's JSON document). Exactly one of `source_spec` and `source_dir`.",
 				Optional:   true,
-				Attributes: specResourceAttributes(false),
-				Validators: []validator.Object{objectvalidator.ExactlyOneOf(path.MatchRoot("source_dir"))},
+				Validators: []validator.String{specJSON(), stringvalidator.ExactlyOneOf(path.MatchRoot("source_dir"))},
 			},
 			"source_dir": schema.StringAttribute{
 				MarkdownDescription: "One template directory (holding `template.conf`) to parse instead. Relative " +
@@ -154,10 +153,11 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"When the image disappears from the node, the next plan downloads it again.",
 				Computed: true,
 			},
-			"spec": schema.SingleNestedAttribute{
-				MarkdownDescription: "The finalised spec, for `pve_lxc_container.template`.",
-				Computed:            true,
-				Attributes:          specResourceAttributes(true),
+			"spec": schema.StringAttribute{
+				MarkdownDescription: "The finalised spec, for `pve_lxc_container.template`: a compact JSON document " +
+					"(scripts and files carry digests; their content is read from `source` at apply). Its fields:\n\n" +
+					specDocumentation(),
+				Computed: true,
 			},
 			"sha256": schema.StringAttribute{
 				MarkdownDescription: "Digest of the finalised spec.",
@@ -173,7 +173,7 @@ func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec,
 	if m.Packages.IsUnknown() || m.Name.IsUnknown() || m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown() {
 		return spec, false, nil
 	}
-	spec, ok = m.sourceSpec(ctx, &diags)
+	spec, ok = m.sourceSpec(&diags)
 	if !ok || diags.HasError() || !m.applyOverrides(ctx, &spec, &diags) || !m.mergePackages(ctx, &spec, &diags) {
 		return spec, false, diags
 	}
@@ -189,15 +189,12 @@ func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec,
 
 // sourceSpec reads the spec the template starts from: source_spec or the
 // directory source_dir names.
-func (m lxcTemplateModel) sourceSpec(ctx context.Context, diags *diag.Diagnostics) (templatedir.Spec, bool) {
+func (m lxcTemplateModel) sourceSpec(diags *diag.Diagnostics) (templatedir.Spec, bool) {
 	switch {
 	case m.SourceSpec.IsUnknown() || m.SourceDir.IsUnknown():
 		return templatedir.Spec{}, false
 	case !m.SourceSpec.IsNull():
-		if !fullyKnown(ctx, m.SourceSpec) {
-			return templatedir.Spec{}, false
-		}
-		spec, d := specFromObject(ctx, m.SourceSpec)
+		spec, d := specFromString(m.SourceSpec, path.Root("source_spec"))
 		diags.Append(d...)
 		return spec, true
 	case known(m.SourceDir):
@@ -331,15 +328,15 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	if ok {
-		obj, diags := specObject(ctx, spec)
+		doc, diags := specDocument(spec)
 		resp.Diagnostics.Append(diags...)
-		plan.Spec = obj
+		plan.Spec = doc
 		plan.SHA256 = types.StringValue(spec.SHA256)
 		if known(plan.Node) {
 			plan.ID = types.StringValue(plan.Node.ValueString() + "/" + spec.Name)
 		}
 	} else {
-		plan.Spec = types.ObjectUnknown(specObjectType().AttrTypes)
+		plan.Spec = types.StringUnknown()
 		plan.SHA256 = types.StringUnknown()
 		plan.ID = types.StringUnknown()
 	}
@@ -348,7 +345,7 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	plan.OSTemplateVolID = types.StringUnknown()
 	if state != nil && ok && state.OSTemplateVolID.ValueString() != "" && plan.Node.Equal(state.Node) &&
 		plan.Storage.Equal(state.Storage) && known(state.Spec) {
-		prior, diags := specFromObject(ctx, state.Spec)
+		prior, diags := specFromString(state.Spec, path.Root("spec"))
 		resp.Diagnostics.Append(diags...)
 		if prior.OSTemplate == spec.OSTemplate {
 			plan.OSTemplateVolID = state.OSTemplateVolID
@@ -392,9 +389,9 @@ func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel)
 	}
 	addTaskWarnings(&diags, "Downloading the OS image", img.Task)
 	tflog.Info(ctx, "OS image ready", map[string]any{"node": node, "volid": img.VolID, "downloaded": img.Downloaded})
-	obj, d := specObject(ctx, spec)
+	doc, d := specDocument(spec)
 	diags.Append(d...)
-	plan.Spec = obj
+	plan.Spec = doc
 	plan.SHA256 = types.StringValue(spec.SHA256)
 	plan.ID = types.StringValue(node + "/" + spec.Name)
 	plan.OSTemplateVolID = types.StringValue(img.VolID)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/pvesimtest"
+
+	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
 // quickstartTemplates is the example template directory, from this package.
@@ -73,8 +76,8 @@ resource "pve_lxc_template" "devbox" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("pve_lxc_template.web", tfjsonpath.New("os_template_volid"),
 						knownvalue.StringRegexp(regexp.MustCompile(`^local:vztmpl/debian-12-standard_[^/]+\.tar\.zst$`))),
-					statecheck.ExpectKnownValue("pve_lxc_template.web", tfjsonpath.New("spec").AtMapKey("name"), knownvalue.StringExact("web")),
-					statecheck.ExpectKnownValue("pve_lxc_template.devbox", tfjsonpath.New("spec").AtMapKey("name"), knownvalue.StringExact("devbox-custom")),
+					expectSpec("pve_lxc_template.web", tfjsonpath.New("spec"), specNamed("web")),
+					expectSpec("pve_lxc_template.devbox", tfjsonpath.New("spec"), specNamed("devbox-custom")),
 					statecheck.ExpectKnownValue("pve_lxc_template.devbox", tfjsonpath.New("id"), knownvalue.StringExact("pve/devbox-custom")),
 					digest.AddStateValue("pve_lxc_template.web", tfjsonpath.New("sha256")),
 				},
@@ -94,7 +97,12 @@ resource "pve_lxc_template" "devbox" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("pve_lxc_template.web", plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue("pve_lxc_template.web", tfjsonpath.New("spec").AtMapKey("defaults").AtMapKey("memory"), knownvalue.Int64Exact(2048)),
+						expectPlannedSpec("pve_lxc_template.web", tfjsonpath.New("spec"), func(s templatedir.Spec, _ string) error {
+							if s.Defaults.Memory != 2048 {
+								return fmt.Errorf("memory %d, want 2048", s.Defaults.Memory)
+							}
+							return nil
+						}),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{digest.AddStateValue("pve_lxc_template.web", tfjsonpath.New("sha256"))},
@@ -147,7 +155,7 @@ func TestAccLXCTemplate_validation(t *testing.T) {
 	cases := map[string]struct{ body, want string }{
 		"both sources": {fmt.Sprintf(`
   source_dir  = "%[1]s/web"
-  source_spec = { name = "x", os_template = "debian-12-standard" }`, quickstartTemplates), `(?s)Invalid Attribute Combination`},
+  source_spec = jsonencode({ name = "x", os_template = "debian-12-standard" })`, quickstartTemplates), `(?s)Invalid Attribute Combination`},
 		"no source": {``, `(?s)Invalid Attribute Combination`},
 		"bad dir":   {`source_dir = "/nonexistent/template"`, `Cannot Read Template Directory`},
 		"conflicting buckets": {fmt.Sprintf(`
@@ -223,14 +231,28 @@ resource "pve_lxc_container" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(ctAddr, tfjsonpath.New("memory"), knownvalue.Int64Exact(384)),
 					statecheck.ExpectKnownValue(ctAddr, tfjsonpath.New("hostname"), knownvalue.StringExact("web")),
-					statecheck.ExpectKnownValue(ctAddr, tfjsonpath.New("template").AtMapKey("packages"),
-						knownvalue.ListPartial(map[int]knownvalue.Check{})),
-					statecheck.CompareValuePairs(ctAddr, tfjsonpath.New("template").AtMapKey("sha256"),
-						"pve_lxc_template.web", tfjsonpath.New("sha256"), compare.ValuesSame()),
+					statecheck.CompareValuePairs(ctAddr, tfjsonpath.New("template"),
+						"pve_lxc_template.web", tfjsonpath.New("spec"), compare.ValuesSame()),
+					expectSpec(ctAddr, tfjsonpath.New("template"), func(s templatedir.Spec, _ string) error {
+						if !slices.ContainsFunc(s.Packages, func(p templatedir.Package) bool { return p.Bucket == "extras" && p.Spec == "htop" }) {
+							return fmt.Errorf("the bucket's package is not in the template: %+v", s.Packages)
+						}
+						return nil
+					}),
 				},
 				Check: checkSimConfig(t, sim, "memory", "384"),
 			},
 			{Config: config, PlanOnly: true},
 		},
 	})
+}
+
+// specNamed accepts a spec of that name.
+func specNamed(name string) func(templatedir.Spec, string) error {
+	return func(s templatedir.Spec, _ string) error {
+		if s.Name != name {
+			return fmt.Errorf("name %q, want %q", s.Name, name)
+		}
+		return nil
+	}
 }

@@ -1,15 +1,18 @@
 package provider
 
 import (
-	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"fmt"
+	"strings"
+
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// The template spec's shape is described once, here, as a tree of fields;
-// the data source, pve_lxc_template and pve_lxc_container render their
-// schemas from it, so the object type is identical everywhere and a spec
-// flows between them unchanged.
+// The template spec's fields are described once, here, as a tree. A spec
+// travels in Terraform as one JSON document (templatedir.Spec's JSON); this
+// tree documents that document in every schema that carries it, and
+// renders the package rows that pve_package_bucket exports and
+// pve_lxc_template takes as nested attributes.
 
 type specFieldKind int
 
@@ -83,40 +86,40 @@ var specFields = []specField{
 	{name: "sha256", kind: specString, desc: "Digest of the whole spec; it changes whenever anything that would be applied to a container changes."},
 }
 
-// specDataSourceAttributes renders the spec as read-only nested attributes.
-func specDataSourceAttributes() map[string]dsschema.Attribute {
-	return dsAttributes(specFields)
+// specDocumentation renders the spec's fields as a Markdown list, for the
+// descriptions of the attributes that hold a spec document.
+func specDocumentation() string {
+	var b strings.Builder
+	writeSpecFields(&b, specFields, "")
+	return b.String()
 }
 
-func dsAttributes(fields []specField) map[string]dsschema.Attribute {
-	out := make(map[string]dsschema.Attribute, len(fields))
+func writeSpecFields(b *strings.Builder, fields []specField, indent string) {
 	for _, f := range fields {
-		switch f.kind {
-		case specString:
-			out[f.name] = dsschema.StringAttribute{MarkdownDescription: f.desc, Computed: true}
-		case specInt:
-			out[f.name] = dsschema.Int64Attribute{MarkdownDescription: f.desc, Computed: true}
-		case specBool:
-			out[f.name] = dsschema.BoolAttribute{MarkdownDescription: f.desc, Computed: true}
-		case specStringList:
-			out[f.name] = dsschema.ListAttribute{MarkdownDescription: f.desc, Computed: true, ElementType: types.StringType}
-		case specNested:
-			out[f.name] = dsschema.SingleNestedAttribute{MarkdownDescription: f.desc, Computed: true, Attributes: dsAttributes(f.children)}
-		case specObjectList:
-			out[f.name] = dsschema.ListNestedAttribute{MarkdownDescription: f.desc, Computed: true,
-				NestedObject: dsschema.NestedAttributeObject{Attributes: dsAttributes(f.children)}}
-		}
+		fmt.Fprintf(b, "%s- `%s` (%s) %s\n", indent, f.name, f.kind.jsonType(), f.desc)
+		writeSpecFields(b, f.children, indent+"  ")
 	}
-	return out
 }
 
-// specResourceAttributes renders the spec for a resource: computed (an
-// exported spec) or optional (a spec the configuration passes in, whole
-// from discovery or pve_lxc_template, or written inline).
-func specResourceAttributes(computed bool) map[string]rschema.Attribute {
-	return rAttributes(specFields, computed)
+// jsonType names a field's JSON type in the documentation.
+func (k specFieldKind) jsonType() string {
+	switch k {
+	case specInt:
+		return "number"
+	case specBool:
+		return "boolean"
+	case specStringList:
+		return "list of strings"
+	case specNested:
+		return "object"
+	case specObjectList:
+		return "list of objects"
+	}
+	return "string"
 }
 
+// rAttributes renders fields as resource attributes: computed (an
+// exported value) or optional (a value the configuration passes in).
 func rAttributes(fields []specField, computed bool) map[string]rschema.Attribute {
 	optional := !computed
 	out := make(map[string]rschema.Attribute, len(fields))

@@ -11,13 +11,14 @@ import (
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
-// Version 1 of the spec shape added `source` and digests that stand for
-// content (templatedir digest v2), so that state can keep specs compact.
-// Resources holding a spec upgrade their version-0 state here: the spec
-// becomes compact at once — each script and file keeps its digest, not its
-// content, which state never needs (refreshes compare digests; an apply
-// provisions from the configuration's spec) — and gains its new digest and
-// a null source. The next plan shows only `source` appearing, an in-place
+// Version 1 of the spec shape turned the nested spec object into a compact
+// JSON document (spec_json.go): scripts and files carry digests, not
+// content, a source names the template directory, and the digest is
+// templatedir's v2. Resources holding a spec upgrade their version-0 state
+// here: each spec object becomes its document at once, its content replaced
+// by digests — state never needs the content (refreshes compare digests; an
+// apply provisions from the configuration's spec) — with a null source. The
+// next plan shows only `source` appearing in the document, an in-place
 // update that changes nothing in Proxmox VE or in a container. Nothing is
 // replaced, and the provisioned digests stay valid: they never depended on
 // the spec's shape.
@@ -61,46 +62,27 @@ func upgradeSpecJSON(raw []byte, digestAttr string, specAttrs []string) ([]byte,
 	return json.Marshal(state)
 }
 
-// upgradeSpec adds the source attribute to one spec object and recomputes
-// its digest; a null (or absent) spec stays null.
+// upgradeSpec turns one version-0 spec object into its compact JSON
+// document (as a JSON string value); a null (or absent) spec stays null.
 func upgradeSpec(raw json.RawMessage) (json.RawMessage, string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return json.RawMessage("null"), "", nil
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, "", err
 	}
 	var spec templatedir.Spec
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		return nil, "", err
 	}
-	digest := spec.ComputeDigest()
-	obj["source"] = nil
-	obj["sha256"] = digest
 	for i, sc := range spec.Scripts {
-		compactElement(obj, "scripts", i, sc.ContentDigest(), "content")
+		spec.Scripts[i].SHA256, spec.Scripts[i].Content = sc.ContentDigest(), ""
 	}
 	for i, f := range spec.Files {
-		compactElement(obj, "files", i, f.ContentDigest(), "content", "content_base64")
+		spec.Files[i].SHA256, spec.Files[i].Content, spec.Files[i].ContentBase64 = f.ContentDigest(), "", ""
 	}
-	out, err := json.Marshal(obj)
-	return out, digest, err
-}
-
-// compactElement replaces the content of the i-th element of a spec list
-// with its digest.
-func compactElement(spec map[string]any, list string, i int, digest string, contentAttrs ...string) {
-	elems, _ := spec[list].([]any)
-	if i >= len(elems) {
-		return
+	spec.SHA256 = spec.ComputeDigest()
+	doc, err := spec.JSON()
+	if err != nil {
+		return nil, "", err
 	}
-	elem, ok := elems[i].(map[string]any)
-	if !ok {
-		return
-	}
-	elem["sha256"] = digest
-	for _, attr := range contentAttrs {
-		elem[attr] = nil
-	}
+	out, err := json.Marshal(doc)
+	return out, spec.SHA256, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -55,17 +56,17 @@ func TestUpgradeStateFromVersion0(t *testing.T) {
 				t.Fatalf("%s.%s: the fixture must be version 0", res.Type, res.Name)
 			}
 			state := upgradeTo(t, ctx, r, inst.Attributes)
-			var obj types.Object
-			if d := state.GetAttribute(ctx, path.Root(specAttr), &obj); d.HasError() {
+			var doc types.String
+			if d := state.GetAttribute(ctx, path.Root(specAttr), &doc); d.HasError() {
 				t.Fatalf("%s.%s: %v", res.Type, res.Name, d)
 			}
-			s, d := specFromObject(ctx, obj)
+			s, d := specFromString(doc, path.Root(specAttr))
 			if d.HasError() {
 				t.Fatal(d)
 			}
-			if source := obj.Attributes()["source"]; !source.IsNull() || s.SHA256 != s.ComputeDigest() || len(s.Scripts) == 0 {
-				t.Errorf("%s.%s: source %v, sha256 %s (want the v2 digest %s), %d scripts", res.Type, res.Name,
-					source, s.SHA256, s.ComputeDigest(), len(s.Scripts))
+			if s.Source != "" || s.SHA256 != s.ComputeDigest() || len(s.Scripts) == 0 || strings.Contains(doc.ValueString(), `"content"`) {
+				t.Errorf("%s.%s: source %q, sha256 %s (want the v2 digest %s), %d scripts, document %s", res.Type, res.Name,
+					s.Source, s.SHA256, s.ComputeDigest(), len(s.Scripts), doc.ValueString())
 			}
 			if s.Scripts[0].Content != "" || s.Files[0].Content != "" || len(s.Scripts[0].SHA256) != 64 {
 				t.Errorf("%s.%s: the upgraded spec is not compact: %+v", res.Type, res.Name, s.Scripts[0])

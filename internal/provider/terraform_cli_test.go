@@ -208,7 +208,7 @@ func writeConfig(tb testing.TB, config string) string {
 // cliSession runs a Terraform CLI in a directory against this test
 // process's provider.
 type cliSession struct {
-	t   *testing.T
+	t   testing.TB
 	bin string
 	dir string
 	env []string
@@ -228,7 +228,7 @@ func newCLISession(t *testing.T, bin, dir string) *cliSession {
 // template's source) resolve against dir, as they do for users, and not
 // against this test's package directory. No init is needed
 // (dev_overrides).
-func newBuiltProviderSession(t *testing.T, bin, dir string) *cliSession {
+func newBuiltProviderSession(t testing.TB, bin, dir string) *cliSession {
 	t.Helper()
 	return &cliSession{t: t, bin: bin, dir: dir, env: terraformEnv(writeDevOverrides(t, builtProviderDir(t)), "TF_INPUT=0")}
 }
@@ -244,7 +244,9 @@ var builtProvider struct {
 func builtProviderDir(tb testing.TB) string {
 	tb.Helper()
 	builtProvider.once.Do(func() {
-		builtProvider.dir, builtProvider.err = os.MkdirTemp("", "terraform-provider-pve-build-")
+		// Built once for every test of the binary: a test's TempDir would go
+		// with the first test that asked.
+		builtProvider.dir, builtProvider.err = os.MkdirTemp("", "terraform-provider-pve-build-") //nolint:usetesting // see above
 		if builtProvider.err != nil {
 			return
 		}
@@ -319,14 +321,14 @@ func serveProviderForCLI(t *testing.T) string {
 // "lxctm/pve" resolves to.
 const providerAddressForTests = "registry.terraform.io/lxctm/pve"
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

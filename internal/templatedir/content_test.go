@@ -9,8 +9,8 @@ import (
 )
 
 // webTemplate writes a template with a script, a text file and a binary
-// file, and returns the directory's parent and its compact spec.
-func webTemplate(t *testing.T) (string, Spec) {
+// file, and returns its compact spec.
+func webTemplate(t *testing.T) Spec {
 	t.Helper()
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{
@@ -26,11 +26,11 @@ func webTemplate(t *testing.T) (string, Spec) {
 	tpl := onlyTemplate(t, root)
 	spec := tpl.Spec
 	spec.Source = filepath.Join(root, "t")
-	return root, spec.Compact()
+	return spec.Compact()
 }
 
 func TestLoadContentReadsWhatThePlanNamed(t *testing.T) {
-	_, compact := webTemplate(t)
+	compact := webTemplate(t)
 	if compact.Scripts[0].Content != "" || compact.Files[0].Content != "" || compact.Files[1].ContentBase64 != "" {
 		t.Fatal("the compact spec carries content")
 	}
@@ -70,7 +70,7 @@ func TestLoadContentRefusesChangedFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, compact := webTemplate(t)
+			compact := webTemplate(t)
 			if err := tc.edit(compact.Source); err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestLoadContentOfInlineSpecs(t *testing.T) {
 	if got, err := LoadContent(inline); err != nil || got.Scripts[0].Content != "echo a\n" {
 		t.Errorf("inline content: %v %+v", err, got)
 	}
-	_, compact := webTemplate(t)
+	compact := webTemplate(t)
 	compact.Source = ""
 	if _, err := LoadContent(compact); err == nil || !strings.Contains(err.Error(), "names no template directory") {
 		t.Errorf("compact without source: %v", err)

@@ -85,8 +85,9 @@ type Script struct {
 	// Order is the numeric prefix of the name; UnnumberedScriptOrder for a
 	// script without one, so sorting by (Order, Name) is the run order.
 	Order int64 `json:"order"`
-	// Content is the script text (always valid UTF-8).
-	Content string `json:"content"`
+	// Content is the script text (always valid UTF-8); empty in a compact
+	// spec, which reads it from Source when it is needed.
+	Content string `json:"content,omitempty"`
 	// SHA256 is the hex digest of Content.
 	SHA256 string `json:"sha256"`
 	// Enabled scripts run; discovery enables every script.
@@ -125,11 +126,11 @@ type File struct {
 	// Mode is "0755" for an executable source file, else "0644".
 	Mode string `json:"mode"`
 	// Content is the file's text when it is valid UTF-8 (possibly empty).
-	Content string `json:"content"`
+	Content string `json:"content,omitempty"`
 	// ContentBase64 is the standard base64 of the raw bytes when the file is
 	// not valid UTF-8; exactly one of Content and ContentBase64 carries the
 	// data.
-	ContentBase64 string `json:"content_base64"`
+	ContentBase64 string `json:"content_base64,omitempty"`
 	// SHA256 is the hex digest of the raw bytes.
 	SHA256 string `json:"sha256"`
 }

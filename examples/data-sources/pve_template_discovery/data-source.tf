@@ -15,7 +15,7 @@ output "template_names" {
 }
 
 output "web_digest" {
-  value = data.pve_template_discovery.all.templates["web"].sha256
+  value = jsondecode(data.pve_template_discovery.all.templates["web"]).sha256
 }
 
 output "discovery_warnings" {
