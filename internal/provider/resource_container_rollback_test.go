@@ -29,19 +29,23 @@ import (
 // files and scripts stay under a test directory (the memory backend has
 // no filesystem to snapshot: what a rollback restores on a real container
 // is the e2e suite's business). Credentials and the agent's temporary
-// files stay in test directories too.
+// files stay in test directories too, and so do the provisioning record
+// and the root a clone's identity is written under (the host's /etc is
+// never touched).
 type hostExec struct {
-	tmp, creds string
+	tmp, creds, record, root string
 }
 
 func newHostExec(t *testing.T) *hostExec {
 	t.Helper()
-	return &hostExec{tmp: t.TempDir(), creds: filepath.Join(t.TempDir(), "credentials")}
+	own := t.TempDir()
+	return &hostExec{tmp: t.TempDir(), creds: filepath.Join(own, "credentials"), record: filepath.Join(own, "provisioned"), root: filepath.Join(own, "root")}
 }
 
 func (h *hostExec) hook(_ int, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // the provider's own agent and readiness probe
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + h.tmp, "TMPDIR=" + h.tmp, "LXCTM_CREDENTIALS_DIR=" + h.creds}
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + h.tmp, "TMPDIR=" + h.tmp, "LXCTM_CREDENTIALS_DIR=" + h.creds,
+		"LXCTM_RECORD_FILE=" + h.record, "LXCTM_ROOT=" + h.root}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	err := cmd.Run()
 	var exit *exec.ExitError

@@ -37,8 +37,8 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 	}{
 		{"empty stdin", "", "stdin is empty: no LXCTM-AGENT header"},
 		{"not a header", "hello\n", "does not start with an LXCTM-AGENT header"},
-		{"other protocol", "LXCTM-AGENT 99\n", "protocol 99 is not 2"},
-		{"no tar", "LXCTM-AGENT 2\n{}\n", "cannot unpack the payload: tar: This does not look like a tar archive"},
+		{"other protocol", "LXCTM-AGENT 99\n", "protocol 99 is not 3"},
+		{"no tar", "LXCTM-AGENT 3\n{}\n", "cannot unpack the payload: tar: This does not look like a tar archive"},
 	} {
 		t.Run("fatal/"+tc.name, func(t *testing.T) { testLocalFatal(t, shell, tc.stdin, tc.want) })
 	}

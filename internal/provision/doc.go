@@ -19,6 +19,16 @@
 // NewCheck builds a read-only run that reports drift (Report.Observed) plus
 // services and credentials. ReadyArgv waits for a started container.
 //
+// Golden images: an apply run leaves a provisioning record in the
+// container (/etc/lxctm/provisioned: step key and digest per applied
+// step), and reports which steps called save_credential
+// (Report.CredentialSteps). GeneralizeArgv strips a provisioned container
+// of its machine id, SSH host keys, saved credentials and package caches
+// before it becomes a Proxmox VE template. A clone's first run
+// (Request.Clone) gives it its own identity back, runs only the steps
+// that saved credentials and reports every other step from the record it
+// inherited, so its provisioned digests are right from the start.
+//
 // The agent is a POSIX sh script, joined from the fragments
 // agent/[0-9]*.sh in name order, that needs only sh, tar, sha256sum and
 // the usual coreutils, sed and grep, plus the package managers it is

@@ -72,7 +72,10 @@ type localResult struct {
 }
 
 // runLocal runs the agent of run on the host with shell as /bin/sh, its
-// temporary files under tmpDir, and extra environment variables.
+// temporary files under tmpDir, and extra environment variables. The
+// provisioning record and a clone's identity go to a fresh test directory
+// unless env says otherwise (LXCTM_RECORD_FILE, LXCTM_ROOT): the host's
+// /etc is never touched.
 func runLocal(t testing.TB, shell testShell, run *Run, tmpDir string, env ...string) localResult {
 	t.Helper()
 	argv := run.Argv()
@@ -81,7 +84,9 @@ func runLocal(t testing.TB, shell testShell, run *Run, tmpDir string, env ...str
 		t.Fatalf("Stdin: %v", err)
 	}
 	cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own agent
-	cmd.Env = append([]string{"PATH=" + shell.path, "HOME=/root", "TMPDIR=" + tmpDir}, env...)
+	own := t.TempDir()
+	cmd.Env = append([]string{"PATH=" + shell.path, "HOME=/root", "TMPDIR=" + tmpDir,
+		"LXCTM_RECORD_FILE=" + filepath.Join(own, "provisioned"), "LXCTM_ROOT=" + filepath.Join(own, "root")}, env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

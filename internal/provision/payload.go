@@ -16,6 +16,8 @@ import (
 // that the agent unpacks into its work directory:
 //
 //	meta/mode, meta/template, meta/hostname   one value each
+//	meta/clone   "1" for a clone's first run (its identity is regenerated
+//	             first), else "0"
 //	steps        the steps table: one line per step (steptable.go)
 //	helpers.sh   the script helpers
 //	esc.sed      the sed script escaping text for JSON strings
@@ -32,7 +34,7 @@ import (
 
 // agentProtocol names the stdin format; it must equal _a_protocol in
 // agent/10-prelude.sh.
-const agentProtocol = 2
+const agentProtocol = 3
 
 // tarEpoch is every entry's modification time, so the stream is the same
 // bytes for the same run.
@@ -45,6 +47,7 @@ func (r *Run) buildStdin() ([]byte, error) {
 	payload.file("meta/mode", []byte(r.mode))
 	payload.file("meta/template", []byte(r.template))
 	payload.file("meta/hostname", []byte(r.hostname))
+	payload.file("meta/clone", []byte(r.cloneFlag()))
 	payload.file("helpers.sh", []byte(helpersScript))
 	payload.file("esc.sed", []byte(jsonEscapeSed()))
 	payload.dir("p")
@@ -59,7 +62,7 @@ func (r *Run) buildStdin() ([]byte, error) {
 		}
 		table.WriteString(row)
 		table.WriteByte('\n')
-		if s.action != actionSkip {
+		if s.action == actionRun || s.action == actionCheck {
 			s.writePayload(payload, index)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -50,6 +51,9 @@ type StepResult struct {
 	SHA256 string
 	// Message says what happened, for people.
 	Message string
+	// SavedCredentials is true when the step called save_credential: a
+	// golden image runs such steps again on each clone (CredentialSteps).
+	SavedCredentials bool
 }
 
 // Service is a service found running in the container.
@@ -71,6 +75,7 @@ type agentLine struct {
 	OutputTail []string `json:"output_tail"`
 	SHA256     string   `json:"sha256"`
 	Message    string   `json:"message"`
+	Saved      bool     `json:"saved_credentials"`
 
 	Observe *string `json:"observe"`
 
@@ -163,7 +168,8 @@ func (rep *Report) apply(line []byte, done *bool) bool {
 	}
 	switch {
 	case l.Step != nil:
-		res := StepResult{Step: *l.Step, Kind: l.Kind, Status: l.Status, Exit: l.Exit, OutputTail: l.OutputTail, SHA256: l.SHA256, Message: l.Message}
+		res := StepResult{Step: *l.Step, Kind: l.Kind, Status: l.Status, Exit: l.Exit, OutputTail: l.OutputTail, SHA256: l.SHA256,
+			Message: l.Message, SavedCredentials: l.Saved}
 		rep.Steps = append(rep.Steps, res)
 		switch {
 		case res.Status == StatusFailed:
@@ -196,6 +202,20 @@ func (rep *Report) apply(line []byte, done *bool) bool {
 		return false
 	}
 	return true
+}
+
+// CredentialSteps are the keys of the steps that saved credentials with
+// save_credential during the run, in the order they ran. A golden image
+// is built with one run; these are the steps each clone runs again
+// (Request.Clone), since the image's copies of the secrets are removed.
+func (rep *Report) CredentialSteps() []string {
+	var keys []string
+	for _, s := range rep.Steps {
+		if s.SavedCredentials && !slices.Contains(keys, s.Step) {
+			keys = append(keys, s.Step)
+		}
+	}
+	return keys
 }
 
 // ErrInterrupted is wrapped by Report.Err when the agent's output ended

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const goodStream = `{"agent":"lxctm-agent","protocol":2,"mode":"apply"}
+const goodStream = `{"agent":"lxctm-agent","protocol":3,"mode":"apply"}
 [package:apt:base] installing: curl
 {"step":"package:apt:base","kind":"package","status":"changed","exit":0,"output_tail":[],"sha256":"aaa","message":"installed curl"}
 [script:10-user.sh] [2026-01-02 03:04:05] [INFO   ] Created user dev
@@ -52,7 +52,7 @@ func TestParseReportGood(t *testing.T) {
 }
 
 func TestParseReportFailed(t *testing.T) {
-	stream := `{"agent":"lxctm-agent","protocol":2,"mode":"apply"}
+	stream := `{"agent":"lxctm-agent","protocol":3,"mode":"apply"}
 {"step":"package:apt:base","kind":"package","status":"ok","exit":0,"output_tail":[],"sha256":"aaa","message":"all 1 packages already installed"}
 {"step":"script:10-user.sh","kind":"script","status":"failed","exit":3,"output_tail":["useradd: group 'dev' exists","boom \u001b[31m"],"sha256":"","message":"script exited with status 3"}
 {"step":"file:/etc/x","kind":"file","status":"skipped","exit":0,"output_tail":[],"sha256":"old","message":"not run: provisioning stopped at script:10-user.sh"}
@@ -125,7 +125,7 @@ func TestParseReportGarbage(t *testing.T) {
 }
 
 func TestParseReportNeverLogsACutCredential(t *testing.T) {
-	cut := `{"agent":"lxctm-agent","protocol":2,"mode":"apply"}` + "\n" + `{"credential":"db","key":"PASSWORD","value":"s3cr`
+	cut := `{"agent":"lxctm-agent","protocol":3,"mode":"apply"}` + "\n" + `{"credential":"db","key":"PASSWORD","value":"s3cr`
 	var progress []string
 	rep, err := ParseReport(strings.NewReader(cut), func(l string) { progress = append(progress, l) })
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
+	"strings"
 
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
@@ -30,6 +32,21 @@ type Request struct {
 	// Hostname is exported to scripts as CONTAINER_HOSTNAME (the
 	// container's own hostname when empty); TEMPLATE_NAME is Spec.Name.
 	Hostname string
+	// Clone, when set, is the first run in a clone of a golden image built
+	// from Spec: the agent gives the clone its own identity (machine id,
+	// SSH host keys), runs only the steps Clone.Rerun names and reports
+	// every other step with the digest the image's provisioning record
+	// holds. Rerun and Create are ignored.
+	Clone *Clone
+}
+
+// Clone is the per-container part of provisioning a clone of a golden
+// image: everything else was applied once, in the image.
+type Clone struct {
+	// Rerun are the keys of the steps that run again on every clone: those
+	// that saved credentials while the image was built
+	// (Report.CredentialSteps), whose secrets the image no longer holds.
+	Rerun []string
 }
 
 // Run is one invocation of the agent: the steps it will apply (or check)
@@ -42,6 +59,7 @@ type Run struct {
 	template string
 	hostname string
 	applied  map[string]string
+	clone    bool
 
 	stdin []byte // built on first use
 }
@@ -58,9 +76,10 @@ type plannedStep struct {
 const (
 	modeApply   = "apply"
 	modeCheck   = "check"
-	actionRun   = "run"
-	actionSkip  = "skip"
-	actionCheck = "check"
+	actionRun      = "run"
+	actionSkip     = "skip"
+	actionCheck    = "check"
+	actionRecorded = "recorded"
 )
 
 // NewRun selects the steps a provisioning run applies. On create every
@@ -91,6 +110,9 @@ func NewRun(req Request) (*Run, error) {
 		return nil, fmt.Errorf("hostname %q contains control characters", req.Hostname)
 	}
 	r := &Run{mode: modeApply, template: req.Spec.Name, hostname: req.Hostname, applied: maps.Clone(req.Applied)}
+	if req.Clone != nil {
+		return r.planClone(steps, *req.Clone)
+	}
 	for _, s := range steps {
 		prev, had := req.Applied[s.key]
 		p := plannedStep{step: s, prev: prev, action: actionSkip}
@@ -108,6 +130,38 @@ func NewRun(req Request) (*Run, error) {
 		r.steps = append(r.steps, p)
 	}
 	return r, nil
+}
+
+// planClone plans a clone's first run: the steps to rerun run, every other
+// step is reported from the provisioning record the image left behind.
+func (r *Run) planClone(steps []step, c Clone) (*Run, error) {
+	r.clone, r.applied = true, nil
+	rerun := map[string]bool{}
+	for _, key := range c.Rerun {
+		rerun[key] = true
+	}
+	for _, s := range steps {
+		p := plannedStep{step: s, action: actionRecorded}
+		if rerun[s.key] {
+			p.action = actionRun
+			delete(rerun, s.key)
+		}
+		r.steps = append(r.steps, p)
+	}
+	if len(rerun) > 0 {
+		missing := slices.Sorted(maps.Keys(rerun))
+		return nil, fmt.Errorf("the golden image runs %s again on each clone, but the template has no such step; rebuild the image from this template",
+			strings.Join(missing, ", "))
+	}
+	return r, nil
+}
+
+// cloneFlag is meta/clone: "1" for a clone's first run.
+func (r *Run) cloneFlag() string {
+	if r.clone {
+		return "1"
+	}
+	return "0"
 }
 
 // NewCheck prepares a drift check: the agent changes nothing and reports
@@ -157,7 +211,7 @@ func validSteps(spec templatedir.Spec) ([]step, error) {
 func (r *Run) Steps() []string {
 	var keys []string
 	for _, s := range r.steps {
-		if s.action != actionSkip {
+		if s.action == actionRun || s.action == actionCheck {
 			keys = append(keys, s.key)
 		}
 	}
@@ -168,7 +222,7 @@ func (r *Run) Steps() []string {
 // can skip the exec. A check run is never empty: it always discovers
 // services and credentials.
 func (r *Run) Empty() bool {
-	return r.mode == modeApply && len(r.Steps()) == 0
+	return r.mode == modeApply && !r.clone && len(r.Steps()) == 0
 }
 
 // Argv is what follows `pct exec <vmid> --`: the agent run by /bin/sh. The

@@ -41,7 +41,7 @@ var stepColumns = []stepColumn{
 		value: func(s plannedStep, _ int) string { return s.kind },
 	},
 	{
-		name: "action", meaning: `"run" (apply the step), "skip" (report it skipped, with its applied digest) or "check" (observe it, change nothing)`,
+		name: "action", meaning: `"run" (apply the step), "skip" (report it skipped, with its applied digest), "recorded" (report it skipped, with the digest the container's provisioning record holds: a clone's steps applied in its image) or "check" (observe it, change nothing)`,
 		value: func(s plannedStep, _ int) string { return s.action },
 	},
 	{

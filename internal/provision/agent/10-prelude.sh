@@ -22,7 +22,7 @@ export PATH
 unset ENV BASH_ENV CDPATH || :
 
 # _a_protocol must equal agentProtocol in payload.go.
-_a_protocol=2
+_a_protocol=3
 _a_tab=$(printf '\t')
 _a_nl='
 '
@@ -33,3 +33,9 @@ _a_events=
 _a_ticker=
 _a_owner_dir=
 _a_agent_pid=$$
+_a_clone=
+# The provisioning record (85-record) and the root that a clone's identity
+# is regenerated under (55-clone); tests point both into a directory of
+# their own, the provider never sets them.
+_a_record_file=${LXCTM_RECORD_FILE:-/etc/lxctm/provisioned}
+_a_root=${LXCTM_ROOT:-}

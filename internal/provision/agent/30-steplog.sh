@@ -7,6 +7,7 @@ _a_step_begin() { # KEY
 	_a_seq=$((_a_seq + 1))
 	_a_log=$_a_work/log.$_a_seq
 	: >"$_a_log"
+	rm -f "$_a_work/credentials-saved"
 	exec 8<"$_a_log"
 	_a_buf=
 	_a_line=
@@ -114,16 +115,21 @@ _a_tail() {
 	fi
 }
 
-# _a_result STATUS EXIT SHA256 MESSAGE: ends the current step and prints
-# its result line.
+# _a_result STATUS EXIT SHA256 MESSAGE: ends the current step, prints its
+# result line (saved_credentials says whether it called save_credential,
+# which helpers.sh marks in the work directory) and notes its digest for
+# the provisioning record (90-main).
 _a_result() {
 	_a_step_end
 	if [ "$1" = failed ] || [ "$1" = skipped ]; then _a_tail "$_a_log"; else _a_tailjson=; fi
 	if [ "$1" = failed ] && [ -z "$_a_failed" ]; then _a_failed=$_a_key; fi
+	_a_saved=false
+	if [ -e "$_a_work/credentials-saved" ]; then _a_saved=true; fi
+	if [ "$1" != failed ] && [ -n "$3" ]; then printf '%s\t%s\n' "$_a_key" "$3" >>"$_a_work/record"; fi
 	_a_q "$_a_key"
 	_a_k=$_a_r
 	_a_q "$4"
-	printf '{"step":"%s","kind":"%s","status":"%s","exit":%d,"output_tail":[%s],"sha256":"%s","message":"%s"}\n' \
-		"$_a_k" "$_a_step_kind" "$1" "$2" "$_a_tailjson" "$3" "$_a_r"
+	printf '{"step":"%s","kind":"%s","status":"%s","exit":%d,"output_tail":[%s],"sha256":"%s","message":"%s","saved_credentials":%s}\n' \
+		"$_a_k" "$_a_step_kind" "$1" "$2" "$_a_tailjson" "$3" "$_a_r" "$_a_saved"
 	rm -f "$_a_log"
 }

@@ -1,7 +1,7 @@
 # stdin: a header line "LXCTM-AGENT <protocol>", then a tar that the agent
-# unpacks into its work directory: meta/mode, meta/template and
-# meta/hostname, the steps table, helpers.sh, esc.sed and each step's
-# payload (payload.go describes the layout).
+# unpacks into its work directory: meta/mode, meta/template,
+# meta/hostname and meta/clone, the steps table, helpers.sh, esc.sed and
+# each step's payload (payload.go describes the layout).
 
 # _a_read_input: checks the header, unpacks the payload and reads the meta
 # values; stdin is /dev/null afterwards.
@@ -21,6 +21,7 @@ _a_read_input() {
 	_a_agent_mode=$(cat "$_a_work/meta/mode")
 	TEMPLATE_NAME=$(cat "$_a_work/meta/template")
 	CONTAINER_HOSTNAME=$(cat "$_a_work/meta/hostname")
+	_a_clone=$(cat "$_a_work/meta/clone")
 }
 
 # The steps table has one line per step, its values separated by tabs. Its

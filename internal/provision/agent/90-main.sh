@@ -1,5 +1,6 @@
-# The run: check the tools, read stdin, then apply (or check) every step of
-# the steps table in order, discover, and report how it ended.
+# The run: check the tools, read stdin, give a clone its identity, then
+# apply (or check) every step of the steps table in order, write the
+# provisioning record, discover, and report how it ended.
 
 # _a_cleanup: stops the ticker and removes the work directory (on exit).
 # shellcheck disable=SC2317 # reached through the EXIT trap
@@ -27,6 +28,15 @@ _a_apply_step() {
 	_a_step_begin "$_a_step_key"
 	if [ -n "$_a_stop" ]; then
 		_a_result skipped 0 "$_a_step_applied" "not run: provisioning stopped at $_a_stop"
+		return
+	fi
+	if [ "$_a_step_action" = recorded ]; then
+		_a_recorded "$_a_step_key"
+		if [ -n "$_a_rec" ]; then
+			_a_result skipped 0 "$_a_rec" "applied in the golden image this container was cloned from"
+		else
+			_a_result skipped 0 "" "not in the provisioning record of the golden image this container was cloned from"
+		fi
 		return
 	fi
 	if [ "$_a_step_action" != run ]; then
@@ -76,10 +86,12 @@ _a_main() {
 		printf '[agent] warning: bash is not installed; scripts and custom installers run with sh\n'
 	fi
 
+	if [ "$_a_clone" = 1 ] && [ "$_a_agent_mode" = apply ]; then _a_personalise; fi
 	_a_failed='' _a_stop='' _a_phase=''
 	while _a_read_step; do
 		if [ "$_a_agent_mode" = check ]; then _a_check_step; else _a_apply_step; fi
 	done 9<"$_a_work/steps"
+	if [ "$_a_agent_mode" = apply ]; then _a_write_record; fi
 
 	_a_discover
 	if [ -n "$_a_failed" ]; then

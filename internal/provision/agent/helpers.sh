@@ -222,7 +222,9 @@ generate_password() {
 
 # save_credential SERVICE KEY VALUE: upserts KEY=VALUE in
 # /etc/lxctm/credentials/SERVICE (directory 0700, file 0600), where the
-# provider's discovery reads it. The value is never logged.
+# provider's discovery reads it. The value is never logged. During a
+# provisioning run it also marks the running step as one that saves
+# credentials (in LXCTM_RUN_DIR), which the agent reports.
 # (LXCTM_CREDENTIALS_DIR moves the directory; tests use it.)
 save_credential() {
 	if [ $# -ne 3 ]; then
@@ -259,6 +261,9 @@ save_credential() {
 	if [ -f "$_lxctm_cdir/$1" ]; then grep -v "^$2=" "$_lxctm_cdir/$1" >"$_lxctm_tmp" || :; fi
 	if printf '%s=%s\n' "$2" "$3" >>"$_lxctm_tmp" && chmod 0600 "$_lxctm_tmp" && mv -f "$_lxctm_tmp" "$_lxctm_cdir/$1"; then
 		log_info "Saved credential $2 for $1"
+		# Tell the agent that the running step saved a credential: a golden
+		# image runs such steps again on each clone, so no two share a secret.
+		if [ -n "${LXCTM_RUN_DIR:-}" ]; then printf '%s\n' "$1" >>"$LXCTM_RUN_DIR/credentials-saved" 2>/dev/null || :; fi
 		return 0
 	fi
 	rm -f "$_lxctm_tmp" || :
