@@ -74,8 +74,8 @@ type plannedStep struct {
 // Agent modes (meta/mode) and step actions (the steps table's action
 // column).
 const (
-	modeApply   = "apply"
-	modeCheck   = "check"
+	modeApply      = "apply"
+	modeCheck      = "check"
 	actionRun      = "run"
 	actionSkip     = "skip"
 	actionCheck    = "check"
