@@ -84,6 +84,15 @@ var specFields = []specField{
 		{name: "sha256", kind: specString, desc: "SHA-256 of the raw content: what a plan shows changing when the file changes."},
 	}},
 	{name: "sha256", kind: specString, desc: "Digest of the whole spec; it changes whenever anything that would be applied to a container changes."},
+	{name: "image", kind: specNested, desc: "The golden image `pve_lxc_template` built from this spec (its `image` block), which containers are " +
+		"cloned from; absent without one. Not part of `sha256`.", children: []specField{
+		{name: "node", kind: specString, desc: "Node the image lives on."},
+		{name: "vmid", kind: specInt, desc: "VMID of the image (a Proxmox VE template)."},
+		{name: "storage", kind: specString, desc: "Storage of the image's root filesystem."},
+		{name: "shared", kind: specBool, desc: "Whether that storage is shared, so containers on other nodes can be cloned from it."},
+		{name: "clone", kind: specString, desc: "`linked` or `full`: how containers are cloned from it."},
+		{name: "rerun", kind: specStringList, desc: "Provisioning steps each clone runs again: those that saved credentials while the image was built."},
+	}},
 }
 
 // specDocumentation renders the spec's fields as a Markdown list, for the

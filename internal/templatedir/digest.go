@@ -14,7 +14,8 @@ const digestDomain = "lxctm.templatedir.Spec/v2\x00"
 
 // ComputeDigest returns the hex SHA-256 that identifies everything in the
 // spec that is applied to a container: not its own SHA256 field, not
-// Source (where a checkout lives), and not content as such — a script or
+// Source (where a checkout lives), not Image (built from the spec), and
+// not content as such — a script or
 // file stands in by its digest (ContentDigest), so a compact spec and the
 // same spec with its content loaded have one digest. Every producer of a spec (discovery,
 // template overrides, bucket merges) uses this one function, so digests
@@ -24,7 +25,7 @@ const digestDomain = "lxctm.templatedir.Spec/v2\x00"
 // declaration order, recursively through Defaults, Features and each
 // element of Scripts, Packages and Files (again in declaration order, with
 // ContentDigest in place of the content fields and the SHA256 field),
-// Source left out, encoded as:
+// Source and Image left out, encoded as:
 //   - string: its length as a uvarint, then its bytes;
 //   - int64: 8 bytes, big-endian two's complement;
 //   - bool: one byte, 0 or 1;

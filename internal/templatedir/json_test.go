@@ -68,3 +68,36 @@ func TestParseJSON(t *testing.T) {
 		})
 	}
 }
+
+// A spec's golden image travels in its document and is read back; it is
+// not part of the digest, which identifies what is applied to a container.
+func TestSpecImage(t *testing.T) {
+	spec := sampleSpec()
+	spec.SHA256 = spec.ComputeDigest()
+	withImage := spec
+	withImage.Image = &Image{Node: "pve", VMID: 9000, Storage: "local-lvm", Clone: CloneLinked, Rerun: []string{"script:20-secret.sh"}}
+	if got := withImage.ComputeDigest(); got != spec.SHA256 {
+		t.Errorf("the image changed the digest: %s != %s", got, spec.SHA256)
+	}
+	doc, err := withImage.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseJSON(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Image == nil || !reflect.DeepEqual(back.Image, withImage.Image) {
+		t.Errorf("image after a round trip: %+v", back.Image)
+	}
+	plain, err := spec.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain, `"image"`) {
+		t.Errorf("a spec without an image has an image attribute: %s", plain)
+	}
+	if _, err := ParseJSON(`{"name":"x","image":{"vmid":1,"nodes":"pve"}}`); err == nil || !strings.Contains(err.Error(), "nodes") {
+		t.Errorf("a misspelt image attribute: %v", err)
+	}
+}

@@ -46,7 +46,39 @@ type Spec struct {
 	// SHA256 is the digest of everything above (ComputeDigest); it changes
 	// whenever anything that would be applied to a container changes.
 	SHA256 string `json:"sha256"`
+	// Image is the golden image pve_lxc_template built from this spec, or
+	// nil. It is not part of the digest: the image is made from the spec.
+	Image *Image `json:"image,omitempty"`
 }
+
+// Image is a golden image: a Proxmox VE template provisioned once with a
+// spec, then generalised, that containers of the spec are cloned from
+// instead of being provisioned from scratch.
+type Image struct {
+	// Node is the node the image lives on.
+	Node string `json:"node"`
+	// VMID is the image's VMID.
+	VMID int64 `json:"vmid"`
+	// Storage holds the image's root filesystem (and its linked clones').
+	Storage string `json:"storage"`
+	// Shared is true when Storage is shared between nodes, so that
+	// containers on other nodes can be cloned from the image too.
+	Shared bool `json:"shared"`
+	// Clone is how containers are cloned from it: CloneLinked or CloneFull.
+	Clone string `json:"clone"`
+	// Rerun are the keys of the provisioning steps each clone runs again:
+	// those that saved credentials while the image was built, whose
+	// secrets the image no longer holds.
+	Rerun []string `json:"rerun"`
+}
+
+// How containers are cloned from a golden image: a linked clone shares
+// the image's blocks (fast, and keeps the image in use), a full clone
+// copies them.
+const (
+	CloneLinked = "linked"
+	CloneFull   = "full"
+)
 
 // Defaults are the container settings of a template (template.conf).
 type Defaults struct {
