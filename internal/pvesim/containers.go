@@ -401,15 +401,75 @@ func specFor(vmid int, node string, values map[string]string, imagePath string) 
 
 // restoreBackend re-creates the persisted containers in the backend after
 // a restart, and starts those that were running.
+// restoreOrder lists the containers to restore, every template before its
+// linked clones.
+func (s *Server) restoreOrder() []ctState {
+	pending := s.containerStates()
+	done := map[int]bool{}
+	var out []ctState
+	for len(pending) > 0 {
+		var next []ctState
+		for _, st := range pending {
+			if tpl := s.linkedTemplateOf(st); tpl != 0 && !done[tpl] && s.exists(tpl) {
+				next = append(next, st)
+				continue
+			}
+			out = append(out, st)
+			done[st.VMID] = true
+		}
+		if len(next) == len(pending) {
+			return append(out, next...) // a cycle cannot happen; restore the rest anyway
+		}
+		pending = next
+	}
+	return out
+}
+
+// linkedTemplateOf is the VMID of the template a linked clone's volumes
+// are children of, or 0.
+func (s *Server) linkedTemplateOf(st ctState) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, vol := range configVolumes(st.Config) {
+		v, ok := s.volumeLocked(st.Node, vol)
+		if !ok || v.Parent == "" {
+			continue
+		}
+		if base, ok := s.volumeLocked(st.Node, v.Parent); ok {
+			return base.VMID
+		}
+	}
+	return 0
+}
+
+// exists reports whether the cluster has container vmid.
+func (s *Server) exists(vmid int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.containers[vmid]
+	return ok
+}
+
 func (s *Server) restoreBackend(ctx context.Context) {
-	for _, st := range s.containerStates() {
+	for _, st := range s.restoreOrder() {
 		if st.Config.lock() == "create" {
 			continue
 		}
 		spec := specFor(st.VMID, st.Node, st.Config.Values, "")
-		if err := s.backend.Create(ctx, spec, func(string) {}); err != nil {
+		var err error
+		if tpl := s.linkedTemplateOf(st); tpl != 0 {
+			err = s.backend.Clone(ctx, tpl, spec, true, func(string) {})
+		} else {
+			err = s.backend.Create(ctx, spec, func(string) {})
+		}
+		if err != nil {
 			s.logf("pvesim: restoring CT %d in the %s backend: %v", st.VMID, s.backend.Name(), err)
 			continue
+		}
+		if st.Config.Values["template"] == "1" {
+			if err := s.backend.Template(ctx, st.VMID); err != nil {
+				s.logf("pvesim: restoring template CT %d: %v", st.VMID, err)
+			}
 		}
 		// Only the config survives a restart: a backend that re-created the
 		// container (the memory backend, which keeps no filesystem) gets

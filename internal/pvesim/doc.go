@@ -96,7 +96,17 @@
 // snapshot, snapshot-delete and rollback; only LVM-thin volumes snapshot
 // (a dir storage's raw volumes and bind mounts refuse with "snapshot feature
 // is not available"); the backend captures and restores the filesystem
-// (the lxc backend copies the container's writable layer). The
+// (the lxc backend copies the container's writable layer). Templates:
+// POST template renames the volumes to base-<vmid>-disk-<n> and the
+// backend freezes the filesystem; a template cannot start; a linked clone
+// (the default for a template) is a child volume
+// "<storage>:base-<vmid>-disk-<n>/vm-<newid>-disk-<m>" that keeps the
+// template from being destroyed ("base volume … is still in use by linked
+// clones"); linked clones of containers that are not templates, and of
+// dir storage (whose linked clones would be qcow2 images), are refused
+// with "Linked clone feature for … is not available", a full clone of a
+// running container without a snapshot and a clone to another node
+// (every simulated storage is local) with PVE's texts. The
 // permission model: root@pam and its token hold every privilege except
 // pve-container's root@pam-only changes, which token ids never satisfy.
 // Containers run on a backend.Backend: the memory backend by default, or

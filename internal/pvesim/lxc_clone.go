@@ -29,8 +29,12 @@ func (s *Server) handleClone(q *request) (any, error) {
 		}
 		return nil, errf("pvesim: cloning from snapshot '%s' is not simulated; clone the container's current state instead", q.str("snapname"))
 	}
-	if target := q.str("target"); target != "" && target != node {
-		return nil, errf("Can't clone to node '%s' - CT uses local storage", target)
+	target := q.str("target")
+	if target == node || target == "localhost" {
+		target = ""
+	}
+	if target != "" && !s.isNode(target) {
+		return nil, errf("no such cluster node '%s'", target)
 	}
 	if q.has("pool") {
 		return nil, errf("pool '%s' does not exist", q.str("pool"))
@@ -53,12 +57,8 @@ func (s *Server) handleClone(q *request) (any, error) {
 			return nil, errf("storage '%s' does not support container directories", storage)
 		}
 	}
-	if !full && !isTemplate {
-		for _, k := range volumeKeys(st.Config.Values) {
-			if ps, err := parseMountPoint(k, st.Config.Values[k]); err == nil && mountPointType(ps.Value("volume")) == "volume" {
-				return nil, errf("Linked clone feature for '%s' is not available", ps.Value("volume"))
-			}
-		}
+	if aerr := s.checkCloneVolumes(st, full, target, q.has("snapname")); aerr != nil {
+		return nil, aerr
 	}
 	if err := s.checkVMIDUnused(newid); err != nil {
 		return nil, err
@@ -163,7 +163,7 @@ func (s *Server) cloneWorker(ctx context.Context, t *task, o cloneOptions) error
 	}
 	spec := specFor(o.dst, o.node, conf, "")
 	if err := s.backendCall(ctx, o.dst, func() error {
-		return s.backend.Clone(ctx, o.src, spec, func(line string) { t.log("%s", line) })
+		return s.backend.Clone(ctx, o.src, spec, !o.full, func(line string) { t.log("%s", line) })
 	}); err != nil {
 		return err
 	}
@@ -274,8 +274,40 @@ func (s *Server) templateWorker(ctx context.Context, t *task, node string, vmid 
 		ps.Set("volume", newVol)
 		cfg.Values[k] = canonical(k, ps)
 	}
+	if err := s.backendCall(ctx, vmid, func() error { return s.backend.Template(ctx, vmid) }); err != nil {
+		return err
+	}
 	cfg.Values["template"] = "1"
 	s.writeCT(vmid, cfg)
+	return nil
+}
+
+// checkCloneVolumes refuses what PVE's clone refuses about the source's
+// volumes before it starts a task: a full copy of a running container
+// (unless from a snapshot), a linked clone of a volume that cannot have
+// one (a container that is not a template, or a directory storage, whose
+// linked clones would be qcow2 images a container cannot use), and a
+// clone to another node of a container on storage that is not shared.
+func (s *Server) checkCloneVolumes(st ctState, full bool, target string, fromSnapshot bool) *apiError {
+	isTemplate := st.Config.Values["template"] == "1"
+	for _, k := range volumeKeys(st.Config.Values) {
+		ps, err := parseMountPoint(k, st.Config.Values[k])
+		if err != nil || mountPointType(ps.Value("volume")) != "volume" {
+			continue
+		}
+		vol := ps.Value("volume")
+		storage, _, _ := parseVolumeID(vol)
+		sc, _ := s.storage(storage)
+		switch {
+		case full && st.Running && !fromSnapshot:
+			return errf("Full clone of a running container is only possible from a snapshot")
+		case !full && (!isTemplate || sc.Type == "dir"):
+			return errf("Linked clone feature for '%s' is not available", vol)
+		case target != "":
+			// Every simulated storage is local to its node.
+			return errf("can't clone CT to node '%s' (CT uses local storage)", target)
+		}
+	}
 	return nil
 }
 

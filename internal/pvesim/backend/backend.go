@@ -13,7 +13,8 @@ import (
 )
 
 // Backend materialises simulated containers. Lifecycle calls (Create,
-// Update, Start, Stop, Destroy, Clone, Snapshot, Rollback, DeleteSnapshot)
+// Update, Start, Stop, Destroy, Clone, Template, Snapshot, Rollback,
+// DeleteSnapshot)
 // for one VMID are serialised by the
 // API layer; Exec and Interfaces may run concurrently with anything (a
 // provisioning script runs for minutes while the API is polled), and calls
@@ -47,8 +48,17 @@ type Backend interface {
 	// Destroying an unknown VMID is not an error.
 	Destroy(ctx context.Context, vmid int) error
 
-	// Clone creates dst's root filesystem as a copy of src's.
-	Clone(ctx context.Context, src int, dst ContainerSpec, log func(string)) error
+	// Clone creates dst's root filesystem from src's: a linked clone of a
+	// template shares the template's filesystem copy-on-write (creating it
+	// copies nothing, and the template must stay while the clone exists);
+	// a full clone is a copy. Like Proxmox VE's post_clone_hook, it leaves
+	// the clone's /etc/machine-id empty for its first boot to fill.
+	Clone(ctx context.Context, src int, dst ContainerSpec, linked bool, log func(string)) error
+
+	// Template turns a stopped container into a template: its filesystem
+	// never changes again (linked clones share it), it cannot start, and
+	// Destroy refuses it while linked clones exist.
+	Template(ctx context.Context, vmid int) error
 
 	// Snapshot captures the container's filesystem under name so that
 	// Rollback can bring it back (Proxmox VE's volume snapshots). A running

@@ -2,9 +2,11 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -32,6 +34,10 @@ type Memory struct {
 type memContainer struct {
 	spec    ContainerSpec
 	running bool
+	// template is set once the container is a template; linkedTo is the
+	// template a linked clone shares its filesystem with (0 for none).
+	template bool
+	linkedTo int
 	leases  map[int]int // netN index → host number of its DHCP lease
 	// snapshots are the specs the container had when each snapshot was
 	// taken: the memory backend's stand-in for a captured filesystem.
@@ -131,8 +137,15 @@ func (m *Memory) Update(ctx context.Context, spec ContainerSpec) error {
 	return nil
 }
 
-// Start implements Backend.
+// Start implements Backend; a template cannot start.
 func (m *Memory) Start(ctx context.Context, vmid int) error {
+	m.mu.Lock()
+	c, ok := m.containers[vmid]
+	template := ok && c.template
+	m.mu.Unlock()
+	if template {
+		return errors.New("you can't start a CT if it's a template")
+	}
 	return m.setRunning(ctx, vmid, true)
 }
 
@@ -155,33 +168,89 @@ func (m *Memory) setRunning(ctx context.Context, vmid int, running bool) error {
 	return nil
 }
 
-// Destroy implements Backend.
+// Destroy implements Backend; a template that linked clones still share
+// is refused.
 func (m *Memory) Destroy(ctx context.Context, vmid int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if clones := m.linkedClonesLocked(vmid); len(clones) > 0 {
+		return fmt.Errorf("unable to destroy CT %d - it is a template that linked clones %v still use", vmid, clones)
+	}
 	delete(m.containers, vmid)
 	return nil
 }
 
-// Clone implements Backend.
-func (m *Memory) Clone(ctx context.Context, src int, dst ContainerSpec, log func(string)) error {
+// linkedClonesLocked lists the linked clones of vmid, in VMID order.
+func (m *Memory) linkedClonesLocked(vmid int) []int {
+	var clones []int
+	for id, c := range m.containers {
+		if c.linkedTo == vmid {
+			clones = append(clones, id)
+		}
+	}
+	slices.Sort(clones)
+	return clones
+}
+
+// Clone implements Backend: a linked clone of a template remembers the
+// template it shares its filesystem with.
+func (m *Memory) Clone(ctx context.Context, src int, dst ContainerSpec, linked bool, log func(string)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.containers[src]; !ok {
+	source, ok := m.containers[src]
+	if !ok {
 		return fmt.Errorf("source container %d does not exist in the memory backend", src)
+	}
+	if linked && !source.template {
+		return fmt.Errorf("clone CT %d to %d failed - only a template can have linked clones", src, dst.VMID)
 	}
 	if _, ok := m.containers[dst.VMID]; ok {
 		return fmt.Errorf("container %d already exists in the memory backend", dst.VMID)
 	}
-	m.containers[dst.VMID] = &memContainer{spec: dst, leases: map[int]int{}}
-	log(fmt.Sprintf("memory backend: container %d cloned from %d", dst.VMID, src))
+	c := &memContainer{spec: dst, leases: map[int]int{}}
+	kind := "full"
+	if linked {
+		c.linkedTo, kind = src, "linked"
+	}
+	m.containers[dst.VMID] = c
+	log(fmt.Sprintf("memory backend: container %d is a %s clone of %d", dst.VMID, kind, src))
 	return nil
+}
+
+// Template implements Backend.
+func (m *Memory) Template(ctx context.Context, vmid int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.containers[vmid]
+	switch {
+	case !ok:
+		return fmt.Errorf("container %d does not exist in the memory backend", vmid)
+	case c.running:
+		return errors.New("you can't convert a CT to template if the CT is running")
+	}
+	c.template = true
+	return nil
+}
+
+// TemplateInfo reports whether the backend holds vmid as a template, and the
+// template a linked clone shares its filesystem with (0 for none).
+func (m *Memory) TemplateInfo(vmid int) (template bool, linkedTo int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.containers[vmid]
+	if !ok {
+		return false, 0
+	}
+	return c.template, c.linkedTo
 }
 
 // Exec implements Backend: it calls the test's hook, or fails with

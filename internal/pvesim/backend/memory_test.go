@@ -70,7 +70,7 @@ func TestMemoryLifecycleAndInterfaces(t *testing.T) {
 	}
 	// A second container on the same node gets the next lease; the first keeps its own.
 	spec2 := ContainerSpec{VMID: 101, Node: "pve2", Networks: []Network{{Index: 0, Name: "eth0", IP: "dhcp"}}}
-	if err := m.Clone(ctx, 100, spec2, logf); err != nil {
+	if err := m.Clone(ctx, 100, spec2, false, logf); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Start(ctx, 101); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,13 +21,27 @@ import (
 
 // containerState is what the backend remembers about a container beside its
 // LXC configuration (which is rendered from it): the spec last applied, the
-// base its overlay sits on, and the addresses and MACs it handed out.
+// base its overlay sits on (with the template layers of a linked clone in
+// between), whether it is a template, and the addresses and MACs it
+// handed out.
 type containerState struct {
 	Spec         backend.ContainerSpec `json:"spec"`
 	Base         string                `json:"base"`
 	Unprivileged bool                  `json:"unprivileged"`
 	Addresses    map[int]netip.Prefix  `json:"addresses"`
 	HWAddrs      map[int]string        `json:"hwaddrs"`
+	// Layers are the read-only layers between the container's writable
+	// layer and its base, top first: the writable layers of the templates
+	// it is a linked clone of (template.go).
+	Layers []string `json:"layers,omitempty"`
+	// Template is set once the container is a template: its writable
+	// layer never changes again, since linked clones stack on it.
+	Template bool `json:"template,omitempty"`
+}
+
+// lowers are the read-only layers of a container's overlay, top first.
+func (b *Backend) lowers(st *containerState) []string {
+	return append(slices.Clone(st.Layers), b.bases.path(st.Base, st.Unprivileged))
 }
 
 // Files of a container directory, <state-dir>/lxc/<vmid>/.
@@ -104,10 +119,14 @@ func (b *Backend) Create(ctx context.Context, spec backend.ContainerSpec, log fu
 	return nil
 }
 
-// Clone makes dst a copy of src: the same base and a copy of src's writable
-// layer (shifted when dst's privilege differs), with dst's own names,
-// addresses and machine id.
-func (b *Backend) Clone(ctx context.Context, src int, dst backend.ContainerSpec, log func(string)) error {
+// Clone makes dst a clone of src with dst's own names and addresses. A
+// linked clone of a template stacks a new writable layer on the
+// template's layers (nothing is copied); a full clone copies src's
+// writable layer (shifted when dst's privilege differs), or the whole
+// merged tree when src is itself a linked clone. Like Proxmox VE's
+// post_clone_hook, the clone's /etc/machine-id is emptied, so systemd
+// makes a new one at its first boot.
+func (b *Backend) Clone(ctx context.Context, src int, dst backend.ContainerSpec, linked bool, log func(string)) error {
 	if err := validateSpec(dst); err != nil {
 		return fmt.Errorf("CT %d: %w", dst.VMID, err)
 	}
@@ -115,27 +134,29 @@ func (b *Backend) Clone(ctx context.Context, src int, dst backend.ContainerSpec,
 	if err != nil {
 		return err
 	}
+	if linked && !srcState.Template {
+		return fmt.Errorf("clone CT %d to %d failed - only a template can have linked clones", src, dst.VMID)
+	}
+	if linked && srcState.Unprivileged != dst.Unprivileged {
+		return fmt.Errorf("clone CT %d to %d failed - a linked clone has its template's privilege", src, dst.VMID)
+	}
 	dir, err := b.newContainerDir(dst)
 	if err != nil {
 		return err
 	}
 	st := &containerState{Spec: dst, Base: srcState.Base, Unprivileged: dst.Unprivileged}
 	err = func() error {
-		lower, err := b.bases.variant(ctx, srcState.Base, st.Unprivileged, log)
+		base, err := b.bases.variant(ctx, srcState.Base, st.Unprivileged, log)
 		if err != nil {
 			return err
 		}
-		log(fmt.Sprintf("copying the root filesystem of CT %d", src))
-		srcUpper := filepath.Join(b.containerDir(src), containerUpperDir)
-		if err := b.makeLayers(ctx, dir, lower, st.Unprivileged, srcUpper); err != nil {
+		if err := b.cloneLayers(ctx, srcState, st, dir, base, linked, log); err != nil {
 			return err
 		}
-		if srcState.Unprivileged != st.Unprivileged {
-			if err := shiftOwnership(filepath.Join(dir, containerUpperDir), st.Unprivileged); err != nil {
-				return err
-			}
+		if err := b.configure(ctx, st, false); err != nil {
+			return err
 		}
-		return b.configure(ctx, st, true)
+		return b.postClone(st)
 	}()
 	if err != nil {
 		_ = removeContainerDir(dir)
@@ -205,14 +226,14 @@ func (b *Backend) configure(ctx context.Context, st *containerState, firstBoot b
 		return err
 	}
 	dir := b.containerDir(st.Spec.VMID)
-	lower := b.bases.path(st.Base, st.Unprivileged)
+	lowers := b.lowers(st)
 	uid := rootUID(st.Unprivileged)
 	var guest *guestFS
 	var err error
 	if pid, running := b.initPID(ctx, st.Spec.VMID); running {
 		guest, err = openRunningGuest(pid, uid)
 	} else {
-		guest, err = openStoppedGuest(filepath.Join(dir, containerUpperDir), lower, uid)
+		guest, err = openStoppedGuest(filepath.Join(dir, containerUpperDir), lowers, uid)
 	}
 	if err != nil {
 		return err
@@ -246,7 +267,7 @@ func (b *Backend) configure(ctx context.Context, st *containerState, firstBoot b
 	}
 	config := lxcConfig{
 		state:   st,
-		lower:   lower,
+		lowers:  lowers,
 		upper:   filepath.Join(dir, containerUpperDir),
 		bridge:  b.net.Bridge,
 		gateway: b.net.gateway(),
@@ -402,11 +423,19 @@ func (b *Backend) derivedMAC(vmid, index int) string {
 }
 
 // Destroy stops and removes a container with everything the backend made
-// for it; an unknown VMID is not an error.
+// for it; an unknown VMID is not an error, a template that linked clones
+// still stack on is.
 func (b *Backend) Destroy(ctx context.Context, vmid int) error {
 	dir := b.containerDir(vmid)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	clones, err := b.linkedClones(vmid)
+	if err != nil {
+		return err
+	}
+	if len(clones) > 0 {
+		return fmt.Errorf("unable to destroy CT %d - it is a template that linked clones %v still use", vmid, clones)
 	}
 	return destroyContainer(ctx, b.lxcPath, strconv.Itoa(vmid))
 }

@@ -21,7 +21,13 @@
 // subnet, since there is no DHCP server; every netN sits on the backend's
 // bridge whatever bridge it names. A snapshot is a copy of the container's
 // writable layer, taken while the container is frozen; a rollback puts a
-// copy of it back (snapshot.go says what was measured).
+// copy of it back (snapshot.go says what was measured). A template's
+// writable layer is frozen for good: a linked clone stacks a layer of its
+// own on the template's layers, so it is made in milliseconds whatever the
+// template holds, and the template cannot start, roll back or be destroyed
+// while clones stack on it; a full clone copies (template.go). A clone's
+// /etc/machine-id is emptied, as Proxmox VE's post_clone_hook does, and
+// systemd fills it at its first boot.
 //
 // Everything the backend creates on the host is recorded before it is made,
 // so Close, or CleanupStale after a crash, can take it all down again; host

@@ -66,7 +66,7 @@ func newLayers(t *testing.T) (upper, lower string) {
 
 func TestGuestFSWritesIntoTheWritableLayer(t *testing.T) {
 	upper, lower := newLayers(t)
-	g, err := openStoppedGuest(upper, lower, os.Getuid())
+	g, err := openStoppedGuest(upper, []string{lower}, os.Getuid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestGuestFSDoesNotFollowSymlinksOutOfTheContainer(t *testing.T) {
 	if err := os.Symlink(filepath.Dir(outside), filepath.Join(upper, "escape")); err != nil {
 		t.Fatal(err)
 	}
-	g, err := openStoppedGuest(upper, lower, os.Getuid())
+	g, err := openStoppedGuest(upper, []string{lower}, os.Getuid())
 	if err != nil {
 		t.Fatal(err)
 	}

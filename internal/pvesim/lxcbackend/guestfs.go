@@ -12,26 +12,32 @@ import (
 // guestFS writes files into a container from the host, confined to the
 // container's root: symlinks a container planted cannot send a write to a
 // host path. For a stopped container writes go to its overlay's writable
-// layer (lower is the read-only base, consulted for what exists); for a
-// running one to its live root, /proc/<init>/root.
+// layer (the read-only layers below it, a linked clone's template layers
+// and the base, are consulted for what exists); for a running one to its
+// live root, /proc/<init>/root.
 type guestFS struct {
-	root  *os.Root
-	lower *os.Root // nil when root is the container's merged view
-	uid   int      // host uid and gid of the container's root user
+	root   *os.Root
+	lowers []*os.Root // top first; none when root is the container's merged view
+	uid    int        // host uid and gid of the container's root user
 }
 
-// openStoppedGuest opens a stopped container's writable layer over its base.
-func openStoppedGuest(upper, lower string, uid int) (*guestFS, error) {
+// openStoppedGuest opens a stopped container's writable layer over its
+// read-only layers (top first, the base last).
+func openStoppedGuest(upper string, lowers []string, uid int) (*guestFS, error) {
 	r, err := os.OpenRoot(upper)
 	if err != nil {
 		return nil, err
 	}
-	l, err := os.OpenRoot(lower)
-	if err != nil {
-		_ = r.Close()
-		return nil, err
+	g := &guestFS{root: r, uid: uid}
+	for _, lower := range lowers {
+		l, err := os.OpenRoot(lower)
+		if err != nil {
+			_ = g.Close()
+			return nil, err
+		}
+		g.lowers = append(g.lowers, l)
 	}
-	return &guestFS{root: r, lower: l, uid: uid}, nil
+	return g, nil
 }
 
 // openRunningGuest opens a running container's root through its init.
@@ -45,10 +51,27 @@ func openRunningGuest(initPID, uid int) (*guestFS, error) {
 
 func (g *guestFS) Close() error {
 	err := g.root.Close()
-	if g.lower != nil {
-		err = errors.Join(err, g.lower.Close())
+	for _, l := range g.lowers {
+		err = errors.Join(err, l.Close())
 	}
 	return err
+}
+
+// lowerLstat looks name up in the read-only layers, top first, as overlayfs
+// does: a whiteout in a layer hides what the layers below hold.
+func (g *guestFS) lowerLstat(name string) (fs.FileInfo, *os.Root, error) {
+	for _, l := range g.lowers {
+		info, err := l.Lstat(name)
+		switch {
+		case err == nil && isWhiteout(info):
+			return nil, nil, fs.ErrNotExist
+		case err == nil:
+			return info, l, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, nil, err
+		}
+	}
+	return nil, nil, fs.ErrNotExist
 }
 
 // isWhiteout reports overlayfs's marker for a file deleted from the base.
@@ -64,20 +87,24 @@ func (g *guestFS) exists(name string) bool {
 	if err == nil {
 		return !isWhiteout(info)
 	}
-	if g.lower == nil || !errors.Is(err, fs.ErrNotExist) {
+	if len(g.lowers) == 0 || !errors.Is(err, fs.ErrNotExist) {
 		return false
 	}
-	_, err = g.lower.Lstat(name)
+	_, _, err = g.lowerLstat(name)
 	return err == nil
 }
 
 // readFile reads a file as the container sees it.
 func (g *guestFS) readFile(name string) ([]byte, error) {
 	data, err := g.root.ReadFile(name)
-	if err == nil || g.lower == nil || !errors.Is(err, fs.ErrNotExist) {
+	if err == nil || len(g.lowers) == 0 || !errors.Is(err, fs.ErrNotExist) {
 		return data, err
 	}
-	return g.lower.ReadFile(name)
+	_, layer, err := g.lowerLstat(name)
+	if err != nil {
+		return nil, err
+	}
+	return layer.ReadFile(name)
 }
 
 // mkdirAll creates the directories of name that the writable layer lacks,
@@ -102,8 +129,8 @@ func (g *guestFS) mkdirAll(dir string) error {
 		}
 	}
 	mode, uid, gid := fs.FileMode(0o755), g.uid, g.uid
-	if g.lower != nil {
-		if info, err := g.lower.Lstat(dir); err == nil && info.IsDir() {
+	if len(g.lowers) > 0 {
+		if info, _, err := g.lowerLstat(dir); err == nil && info.IsDir() {
 			mode = info.Mode().Perm()
 			if u, g, ok := fileOwner(info); ok {
 				uid, gid = u, g

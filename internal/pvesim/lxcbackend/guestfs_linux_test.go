@@ -20,7 +20,7 @@ func TestGuestFSHonoursWhiteouts(t *testing.T) {
 	if err := syscall.Mknod(filepath.Join(upper, "etc/network"), syscall.S_IFCHR, 0); err != nil {
 		t.Fatal(err)
 	}
-	g, err := openStoppedGuest(upper, lower, 0)
+	g, err := openStoppedGuest(upper, []string{lower}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,12 @@ func (b *Backend) running(ctx context.Context, vmid int) bool {
 // systemd), so what follows can exec into a ready system. Starting a
 // running container does nothing.
 func (b *Backend) Start(ctx context.Context, vmid int) error {
-	if _, err := b.loadState(vmid); err != nil {
+	st, err := b.loadState(vmid)
+	if err != nil {
 		return err
+	}
+	if st.Template {
+		return errors.New("you can't start a CT if it's a template")
 	}
 	if b.running(ctx, vmid) {
 		return nil

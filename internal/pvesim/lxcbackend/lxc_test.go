@@ -229,7 +229,7 @@ func TestContainersEndToEnd(t *testing.T) {
 		}
 		clone := lxctest.Spec(203, "", "dhcp", false)
 		clone.Hostname = "clone"
-		if err := b.Clone(ctx, 201, clone, func(line string) { t.Log(line) }); err != nil {
+		if err := b.Clone(ctx, 201, clone, false, func(line string) { t.Log(line) }); err != nil {
 			t.Fatalf("Clone: %v", err)
 		}
 		for _, vmid := range []int{201, 203} {

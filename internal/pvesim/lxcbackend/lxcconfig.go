@@ -125,7 +125,7 @@ func onlineCPUs() []int {
 // lxcConfig is what a container's LXC configuration file is made from.
 type lxcConfig struct {
 	state   *containerState
-	lower   string
+	lowers  []string // read-only layers, top first: a linked clone's template layers, then the base
 	upper   string
 	bridge  string
 	gateway netip.Addr
@@ -148,7 +148,7 @@ func (c lxcConfig) render() string {
 	}
 	line("lxc.arch", debianArch())
 	line("lxc.uts.name", containerHostname(spec))
-	line("lxc.rootfs.path", fmt.Sprintf("overlay:%s:%s", c.lower, c.upper))
+	line("lxc.rootfs.path", fmt.Sprintf("overlay:%s:%s", strings.Join(c.lowers, ":"), c.upper))
 	if c.state.Unprivileged {
 		// An unprivileged container mounts its overlay inside its user
 		// namespace, where overlayfs cannot write trusted.* xattrs: without

@@ -67,7 +67,7 @@ func TestRenderConfig(t *testing.T) {
 		HWAddrs:      map[int]string{0: "BC:24:11:00:00:01", 1: "BC:24:11:00:00:02"},
 	}
 	got := lxcConfig{
-		state: st, lower: "/cache/base.u100000", upper: "/state/lxc/105/delta",
+		state: st, lowers: []string{"/state/lxc/9000/delta", "/cache/base.u100000"}, upper: "/state/lxc/105/delta",
 		bridge: "pvesimtest", gateway: netip.MustParseAddr("10.99.1.1"),
 		cgroups: cgroupLayout{memsw: true}, cpus: []int{0, 1},
 	}.render()
@@ -75,7 +75,7 @@ func TestRenderConfig(t *testing.T) {
 		"lxc.include = /usr/share/lxc/config/common.conf\n",
 		"lxc.include = /usr/share/lxc/config/nesting.conf\n",
 		"lxc.uts.name = web.example.test\n",
-		"lxc.rootfs.path = overlay:/cache/base.u100000:/state/lxc/105/delta\n",
+		"lxc.rootfs.path = overlay:/state/lxc/9000/delta:/cache/base.u100000:/state/lxc/105/delta\n",
 		"lxc.rootfs.options = userxattr\n",
 		"lxc.apparmor.profile = unconfined\n",
 		"lxc.idmap = u 0 100000 65536\n",
@@ -102,7 +102,7 @@ func TestRenderConfig(t *testing.T) {
 
 	st.Unprivileged = false
 	st.Spec.Features = nil
-	privileged := lxcConfig{state: st, lower: "/b", upper: "/u", bridge: "br", cgroups: cgroupLayout{unified: true}}.render()
+	privileged := lxcConfig{state: st, lowers: []string{"/b"}, upper: "/u", bridge: "br", cgroups: cgroupLayout{unified: true}}.render()
 	for _, unwanted := range []string{"lxc.idmap", "userxattr", "nesting.conf", "lxc.cgroup."} {
 		if strings.Contains(privileged, unwanted) {
 			t.Errorf("a privileged v2 config has %q:\n%s", unwanted, privileged)

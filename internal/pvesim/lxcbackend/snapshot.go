@@ -124,6 +124,9 @@ func (b *Backend) Rollback(ctx context.Context, vmid int, name string) error {
 	if err != nil {
 		return err
 	}
+	if st.Template {
+		return errTemplate(vmid, "a rollback")
+	}
 	src := filepath.Join(b.snapshotDir(vmid, name), containerUpperDir)
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("CT %d has no snapshot %q", vmid, name)

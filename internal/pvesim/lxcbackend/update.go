@@ -30,6 +30,11 @@ func (b *Backend) Update(ctx context.Context, spec backend.ContainerSpec) error 
 	old.Addresses = maps.Clone(st.Addresses)
 	spec.Unprivileged = st.Unprivileged
 	st.Spec = spec
+	if st.Template {
+		// Its files are written when a clone of it is configured, in the
+		// clone's own layer; the template's layer stays as it is.
+		return b.saveState(st)
+	}
 	if err := b.configure(ctx, st, false); err != nil {
 		return fmt.Errorf("CT %d: %w", spec.VMID, err)
 	}
