@@ -38,7 +38,7 @@ type memContainer struct {
 	// template a linked clone shares its filesystem with (0 for none).
 	template bool
 	linkedTo int
-	leases  map[int]int // netN index → host number of its DHCP lease
+	leases   map[int]int // netN index → host number of its DHCP lease
 	// snapshots are the specs the container had when each snapshot was
 	// taken: the memory backend's stand-in for a captured filesystem.
 	snapshots map[string]ContainerSpec
