@@ -64,6 +64,10 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 	if !c.loadTemplate() {
 		return
 	}
+	if img := c.image(); img != nil { // resource_container_clone.go
+		c.createByCloning(ctx, img, createPassword(ctx, req, plan, &resp.Diagnostics))
+		return
+	}
 	params := c.resolveImage(ctx, createPassword(ctx, req, plan, &resp.Diagnostics))
 	if resp.Diagnostics.HasError() {
 		return

@@ -48,6 +48,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.planClone(in, &plan, &resp.Diagnostics) // resource_container_clone.go
 	if in.state != nil {
 		resp.RequiresReplace = append(resp.RequiresReplace, in.replacements(ctx, plan, &resp.Diagnostics)...)
 	}

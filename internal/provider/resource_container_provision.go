@@ -186,6 +186,7 @@ type provisionJob struct {
 	applied  map[string]string // what state says was applied; nil on create
 	create   bool
 	hostname string
+	clone    *provision.Clone // a clone's first run: only its own part (resource_container_clone.go)
 }
 
 // provisionOutcome is what a provisioning run leaves in state.
@@ -202,7 +203,7 @@ func (r *containerResource) provision(ctx context.Context, job provisionJob) (pr
 	}
 	out := provisionOutcome{provisioned: job.applied}
 	run, err := provision.NewRun(provision.Request{
-		Spec: *job.settings.spec, Rerun: rerun, Applied: job.applied, Create: job.create, Hostname: job.hostname,
+		Spec: *job.settings.spec, Rerun: rerun, Applied: job.applied, Create: job.create, Hostname: job.hostname, Clone: job.clone,
 	})
 	if err != nil {
 		return out, err

@@ -48,34 +48,41 @@ func (u *update) loadTemplate(ctx context.Context) bool {
 
 // reconfigure grows disks and changes the config to what the plan says.
 func (u *update) reconfigure(ctx context.Context, ref containerRef) (lxcconf.Change, bool) {
-	api := u.r.data.API
 	want, diags := u.plan.desiredSettings(ctx)
 	u.diags.Append(diags...)
 	if u.diags.HasError() {
 		return lxcconf.Change{}, false
 	}
+	return u.r.applySettings(ctx, ref, want, u.diags)
+}
+
+// applySettings grows disks and changes the config from what the container
+// has to want: an update's reconfiguration, and a clone's own settings
+// over those it copied from its golden image.
+func (r *containerResource) applySettings(ctx context.Context, ref containerRef, want lxcconf.Settings, diags *diag.Diagnostics) (lxcconf.Change, bool) {
+	api := r.data.API
 	cfg, err := api.ContainerConfig(ctx, ref.node, ref.vmid)
 	if err != nil {
-		u.diags.AddError("Unable to Update Container", fmt.Sprintf("Reading the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		diags.AddError("Unable to Update Container", fmt.Sprintf("Reading the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
 		return lxcconf.Change{}, false
 	}
 	cur, err := lxcconf.Parse(*cfg)
 	if err != nil {
-		addContainerError(u.diags, "Unexpected Container Config", ref, "%v", err)
+		addContainerError(diags, "Unexpected Container Config", ref, "%v", err)
 		return lxcconf.Change{}, false
 	}
 	change, err := lxcconf.Diff(cur, want)
 	if err != nil {
-		addContainerError(u.diags, "Invalid Container Setting", ref, "%v. Correct the setting in the configuration.", err)
+		addContainerError(diags, "Invalid Container Setting", ref, "%v. Correct the setting in the configuration.", err)
 		return change, false
 	}
 	for _, rs := range change.Resizes {
 		res, err := api.ResizeContainerDisk(ctx, ref.node, ref.vmid, rs.Disk, rs.Size)
 		if err != nil {
-			u.diags.AddError("Unable to Resize Disk", fmt.Sprintf("Growing %s of container %d on node %s to %s failed: %v", rs.Disk, ref.vmid, ref.node, rs.Size, err))
+			diags.AddError("Unable to Resize Disk", fmt.Sprintf("Growing %s of container %d on node %s to %s failed: %v", rs.Disk, ref.vmid, ref.node, rs.Size, err))
 			return change, false
 		}
-		addTaskWarnings(u.diags, "Resizing "+rs.Disk, res)
+		addTaskWarnings(diags, "Resizing "+rs.Disk, res)
 	}
 	if change.Config.Empty() {
 		return change, true
@@ -86,7 +93,7 @@ func (u *update) reconfigure(ctx context.Context, ref containerRef) (lxcconf.Cha
 	}
 	tflog.Info(ctx, "updating container config", map[string]any{"set": change.Config.Keys(), "delete": change.Config.Deletes()})
 	if err := api.UpdateContainerConfig(ctx, ref.node, ref.vmid, change.Config, digest); err != nil {
-		u.diags.AddError("Unable to Update Container", fmt.Sprintf("Changing the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		diags.AddError("Unable to Update Container", fmt.Sprintf("Changing the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
 		return change, false
 	}
 	return change, true

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -56,6 +57,10 @@ type lxcTemplateModel struct {
 	OSTemplateVolID types.String   `tfsdk:"os_template_volid"`
 	Spec            types.String   `tfsdk:"spec"`
 	SHA256          types.String   `tfsdk:"sha256"`
+	// The golden image (lxc_template_image.go).
+	Image             *imageModel `tfsdk:"image"`
+	ImageVMID         types.Int64 `tfsdk:"image_vmid"`
+	RetiredImageVMIDs types.List  `tfsdk:"retired_image_vmids"`
 }
 
 // UpgradeState upgrades state of the spec shape before compact templates.
@@ -80,7 +85,9 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 		MarkdownDescription: "A finalised template spec: a discovered spec or a template directory, with overrides and " +
 			"the packages of buckets merged in. Its OS image is made available on `node` — downloaded through the " +
 			"node's appliance index when missing — and never deleted by this resource, since other templates and " +
-			"containers may share it. Pass `spec` to `pve_lxc_container.template`.",
+			"containers may share it. Pass `spec` to `pve_lxc_container.template`. With an `image` block it also builds " +
+			"a golden image that containers are cloned from instead of being provisioned from scratch.",
+		Blocks: map[string]schema.Block{"image": imageBlock()},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<node>/<name>`.",
@@ -162,6 +169,20 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"sha256": schema.StringAttribute{
 				MarkdownDescription: "Digest of the finalised spec.",
 				Computed:            true,
+			},
+			"image_vmid": schema.Int64Attribute{
+				MarkdownDescription: "VMID of the golden image (a Proxmox VE template on `node`) when there is an `image` " +
+					"block; `spec` carries it too, as `image.vmid`. When the image disappears from the node, the next plan " +
+					"builds it again.",
+				Computed: true,
+			},
+			"retired_image_vmids": schema.ListAttribute{
+				MarkdownDescription: "Golden images this resource built that a newer one replaced but that are not removed " +
+					"yet, because linked clones still use them (Proxmox VE refuses to delete a base volume in use) or removing " +
+					"them failed. The first plan after their last linked clone is gone applies their removal; destroying the " +
+					"resource removes them.",
+				Computed:    true,
+				ElementType: types.Int64Type,
 			},
 		},
 	}
@@ -340,8 +361,9 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.SHA256 = types.StringUnknown()
 		plan.ID = types.StringUnknown()
 	}
-	// The image is known to be in place when nothing about it changed and the
-	// last refresh found it.
+	r.planImage(ctx, &plan, state, spec, ok, &resp.Diagnostics)
+	// The OS image is known to be in place when nothing about it changed and
+	// the last refresh found it.
 	plan.OSTemplateVolID = types.StringUnknown()
 	if state != nil && ok && state.OSTemplateVolID.ValueString() != "" && plan.Node.Equal(state.Node) &&
 		plan.Storage.Equal(state.Storage) && known(state.Spec) {
@@ -355,15 +377,53 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 func (r *lxcTemplateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *lxcTemplateModel) diag.Diagnostics { return r.apply(ctx, m) })
+	var plan lxcTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !resp.Diagnostics.HasError() {
+		r.applyAndSave(ctx, &plan, nil, &resp.State, &resp.Diagnostics)
+	}
 }
 
 func (r *lxcTemplateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	saveFromPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, func(m *lxcTemplateModel) diag.Diagnostics { return r.apply(ctx, m) })
+	var plan, prior lxcTemplateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if !resp.Diagnostics.HasError() {
+		r.applyAndSave(ctx, &plan, &prior, &resp.State, &resp.Diagnostics)
+	}
 }
 
-// apply finalises the spec and makes sure the node has its OS image.
-func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel) (diags diag.Diagnostics) {
+// applyAndSave applies the plan and records what stands afterwards: the
+// completed plan, or after a failed image build what exists (see
+// applyImage). Unknown values left in a failure state are recorded as null.
+func (r *lxcTemplateResource) applyAndSave(ctx context.Context, plan, prior *lxcTemplateModel, state *tfsdk.State, diags *diag.Diagnostics) {
+	ctx = r.data.logContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, r.data.Timeouts.Create)
+	defer cancel()
+	saved := r.apply(ctx, plan, prior, diags)
+	if saved == nil {
+		return
+	}
+	diags.Append(state.Set(ctx, saved)...)
+	if raw, err := knownOnly(state.Raw); err == nil {
+		state.Raw = raw
+	}
+}
+
+// apply finalises the spec, makes sure the node has its OS image and
+// builds, keeps or removes the golden image. It returns the state to
+// record (nil for none).
+func (r *lxcTemplateResource) apply(ctx context.Context, plan, prior *lxcTemplateModel, diags *diag.Diagnostics) *lxcTemplateModel {
+	spec, d := r.applyOSImage(ctx, plan)
+	diags.Append(d...)
+	if d.HasError() {
+		return nil
+	}
+	return r.applyImage(ctx, plan, prior, spec, diags)
+}
+
+// applyOSImage finalises the spec and makes sure the node has its OS image.
+func (r *lxcTemplateResource) applyOSImage(ctx context.Context, plan *lxcTemplateModel) (spec templatedir.Spec, diags diag.Diagnostics) {
 	spec, ok, d := plan.finalSpec(ctx)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -373,9 +433,6 @@ func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel)
 		diags.AddError("Template Inputs Unknown", "An input of the template is still unknown at apply time; this is a bug in the provider.")
 		return
 	}
-	ctx = r.data.logContext(ctx)
-	ctx, cancel := context.WithTimeout(ctx, r.data.Timeouts.Create)
-	defer cancel()
 	node := plan.Node.ValueString()
 	storage := ""
 	if known(plan.Storage) {
@@ -398,32 +455,49 @@ func (r *lxcTemplateResource) apply(ctx context.Context, plan *lxcTemplateModel)
 	if !known(plan.Storage) {
 		plan.Storage = types.StringValue(img.Storage)
 	}
-	return diags
+	return spec, diags
 }
 
 // Read checks that the OS image is still on the node; when it is gone the
-// volid is cleared, so the next plan downloads it again.
+// volid is cleared, so the next plan downloads it again. Likewise a golden
+// image that is gone clears image_vmid (the next plan builds it again),
+// and retired images that are gone drop out of retired_image_vmids.
 func (r *lxcTemplateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state lxcTemplateModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || state.OSTemplateVolID.ValueString() == "" {
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx = r.data.logContext(ctx)
-	_, err := r.data.API.FindOSImage(ctx, state.Node.ValueString(), state.OSTemplateVolID.ValueString())
-	switch {
-	case errors.Is(err, pveapi.ErrOSImageNotFound):
-		tflog.Warn(ctx, "OS image no longer on the node; the next apply downloads it again", map[string]any{"volid": state.OSTemplateVolID.ValueString()})
-		state.OSTemplateVolID = types.StringValue("")
-	case err != nil:
-		resp.Diagnostics.AddError("Unable to Check the OS Image", fmt.Sprintf("Looking for %s on node %s failed: %v",
-			state.OSTemplateVolID.ValueString(), state.Node.ValueString(), err))
+	if state.OSTemplateVolID.ValueString() != "" {
+		_, err := r.data.API.FindOSImage(ctx, state.Node.ValueString(), state.OSTemplateVolID.ValueString())
+		switch {
+		case errors.Is(err, pveapi.ErrOSImageNotFound):
+			tflog.Warn(ctx, "OS image no longer on the node; the next apply downloads it again", map[string]any{"volid": state.OSTemplateVolID.ValueString()})
+			state.OSTemplateVolID = types.StringValue("")
+		case err != nil:
+			resp.Diagnostics.AddError("Unable to Check the OS Image", fmt.Sprintf("Looking for %s on node %s failed: %v",
+				state.OSTemplateVolID.ValueString(), state.Node.ValueString(), err))
+			return
+		}
+	}
+	r.readImages(ctx, &state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Delete forgets the template. The OS image stays: other templates and
-// containers may use it.
-func (r *lxcTemplateResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+// Delete forgets the template and removes the golden images it built. The
+// OS image stays: other templates and containers may use it.
+func (r *lxcTemplateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state lxcTemplateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.logContext(ctx)
+	ctx, cancel := context.WithTimeout(ctx, r.data.Timeouts.Delete)
+	defer cancel()
+	r.deleteImages(ctx, &state, &resp.State, &resp.Diagnostics)
 }

@@ -35,6 +35,10 @@ var (
 	// ("snapshot feature is not available"): raw files on a directory
 	// storage, bind or device mount points, storages without snapshots.
 	ErrSnapshotUnsupported = errors.New("snapshots not supported by the container's storage")
+	// ErrUsedByLinkedClones: a template's base volume cannot be freed while
+	// linked clones use it ("base volume 'base-100-disk-0' is still in use
+	// by linked clones"; "… linked cloned" for VMs).
+	ErrUsedByLinkedClones = errors.New("used by linked clones")
 )
 
 // APIError is an HTTP error answer from the PVE API, classified once here.
@@ -179,8 +183,11 @@ func classify(status int, message string, paramErrors map[string]string) error {
 		}
 	}
 	for _, t := range texts {
-		if strings.Contains(t, "snapshot feature is not available") {
+		switch {
+		case strings.Contains(t, "snapshot feature is not available"):
 			return ErrSnapshotUnsupported
+		case strings.Contains(t, "is still in use by linked clone"):
+			return ErrUsedByLinkedClones
 		}
 	}
 	for _, t := range texts {

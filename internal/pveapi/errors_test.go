@@ -170,10 +170,12 @@ func TestTaskErrorClassification(t *testing.T) {
 		{"CT is locked (snapshot)", ErrLocked},
 		{"can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout", ErrLocked},
 		{"unable to rollback vm 100: vm is running", nil},
+		{"base volume 'base-100-disk-0' is still in use by linked clones", ErrUsedByLinkedClones},
+		{"base volume 'local:100/base-100-disk-0.qcow2' is still in use by linked cloned", ErrUsedByLinkedClones},
 		{"OK", nil},
 	} {
 		err := fmt.Errorf("rolling back: %w", &TaskError{ExitStatus: tc.exit})
-		for _, s := range []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrSnapshotUnsupported} {
+		for _, s := range []error{ErrNotFound, ErrAlreadyExists, ErrLocked, ErrSnapshotUnsupported, ErrUsedByLinkedClones} {
 			if got := errors.Is(err, s); got != errors.Is(tc.want, s) {
 				t.Errorf("exit status %q: errors.Is(err, %v) = %v", tc.exit, s, got)
 			}

@@ -2,6 +2,7 @@ package pveapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,6 +37,37 @@ func (s Storage) SnapshotsContainerVolumes() (supported, known bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// LinksContainerClones says whether Proxmox VE can make linked clones of a
+// container template's volumes on this storage, from its type; known is
+// false for a type this client does not know. LVM-thin, ZFS, Ceph RBD and
+// BTRFS clone a base volume copy-on-write. On directory-like storages a
+// linked clone would be a qcow2 image, which containers cannot use ("Linked
+// clone feature for … is not available"); thick LVM and iSCSI have none.
+func (s Storage) LinksContainerClones() (supported, known bool) {
+	switch s.Type {
+	case "lvmthin", "zfspool", "rbd", "btrfs":
+		return true, true
+	case "dir", "nfs", "cifs", "glusterfs", "cephfs", "lvm", "iscsi", "iscsidirect", "zfs", "pbs", "esxi":
+		return false, true
+	}
+	return false, false
+}
+
+// FindStorage returns the storage id of node; a storage the node does not
+// have matches ErrNotFound.
+func (c *Client) FindStorage(ctx context.Context, node, id string) (Storage, error) {
+	all, err := c.ListStorage(ctx, node, "")
+	if err != nil {
+		return Storage{}, err
+	}
+	for _, s := range all {
+		if s.Storage == id {
+			return s, nil
+		}
+	}
+	return Storage{}, fmt.Errorf("storage %q on node %s: %w", id, node, ErrNotFound)
 }
 
 // holds says whether the storage takes content of a type ("vztmpl").
