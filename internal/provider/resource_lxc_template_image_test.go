@@ -30,7 +30,7 @@ func goldenTemplate(t *testing.T, dir, root string) string {
 	t.Helper()
 	tpl := filepath.Join(dir, "golden")
 	files := map[string]string{
-		"template.conf":                        "TEMPLATE_OS=debian\nTEMPLATE_VERSION=12\nTEMPLATE_DISK=6\n",
+		"template.conf":                         "TEMPLATE_OS=debian\nTEMPLATE_VERSION=12\nTEMPLATE_DISK=6\n",
 		"container-configs/scripts/10-build.sh": "#!/usr/bin/env bash\necho build >> " + root + "/runs-build\n",
 		"container-configs/scripts/20-secret.sh": "#!/usr/bin/env bash\nsave_credential app SECRET \"$(generate_password 16)\"\n" +
 			"echo secret >> " + root + "/runs-secret\n",
