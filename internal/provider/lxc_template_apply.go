@@ -50,8 +50,12 @@ func (r *lxcTemplateResource) applyImage(ctx context.Context, plan, prior *lxcTe
 			retired, fresh = append(retired, current.VMID), append(fresh, current.VMID)
 		}
 		current = built.image
-	case known(plan.Image.Clone):
-		current.Clone = plan.Image.Clone.ValueString()
+	case known(plan.Image.Clone) && plan.Image.Clone.ValueString() != current.Clone:
+		mode, ok := r.checkCloneMode(ctx, current, plan.Image.Clone.ValueString(), diags)
+		if !ok {
+			return failedImageState(plan, prior, retired)
+		}
+		current.Clone = mode
 	}
 	retired = r.retire(ctx, node, uniqueVMIDs(retired), fresh, diags)
 	plan.RetiredImageVMIDs = vmidList(retired)
@@ -66,6 +70,22 @@ func (r *lxcTemplateResource) applyImage(ctx context.Context, plan, prior *lxcTe
 	diags.Append(d...)
 	plan.Spec = doc
 	return plan
+}
+
+// checkCloneMode checks a changed clone mode against the image's storage.
+func (r *lxcTemplateResource) checkCloneMode(ctx context.Context, img *templatedir.Image, configured string, diags *diag.Diagnostics) (string, bool) {
+	st, err := r.data.API.FindStorage(ctx, img.Node, img.Storage)
+	if err != nil {
+		diags.AddAttributeError(path.Root("image").AtName("clone"), "Unable to Check the Image's Storage", fmt.Sprintf(
+			"Reading storage %s on node %s, which holds golden image %d, failed: %v", img.Storage, img.Node, img.VMID, err))
+		return "", false
+	}
+	mode, err := cloneMode(st, configured)
+	if err != nil {
+		diags.AddAttributeError(path.Root("image").AtName("clone"), "Linked Clones Not Possible", err.Error())
+		return "", false
+	}
+	return mode, true
 }
 
 // makeRoomForImage removes the old image at the fixed VMID the new one is
