@@ -32,7 +32,7 @@ func TestQuickstartTemplates(t *testing.T) {
 	if devbox.Defaults != wantDefaults {
 		t.Errorf("devbox defaults: got %+v, want %+v", devbox.Defaults, wantDefaults)
 	}
-	if got := scriptNames(devbox); !reflect.DeepEqual(got, []string{"00-base.sh", "10-create-user.sh", "20-tooling.sh"}) {
+	if got := scriptNames(devbox); !reflect.DeepEqual(got, []string{"00-base.sh", "10-create-user.sh", "20-tooling.sh", "30-ssh-key.sh"}) {
 		t.Errorf("devbox scripts: %q", got)
 	}
 	if !strings.Contains(devbox.Scripts[1].Content, "useradd -m -s /bin/bash") {

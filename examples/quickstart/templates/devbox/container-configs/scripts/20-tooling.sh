@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Developer tooling for the dev user: linters, a per-user npm prefix and an
-# SSH key for git hosting. Runs after the packages (git, nodejs, npm from
-# base.apt) are installed. Safe to re-run.
+# Developer tooling for the dev user: linters and a per-user npm prefix.
+# Runs after the packages (git, nodejs, npm from base.apt) are installed.
+# Safe to re-run.
 set -euo pipefail
 
 # run_as_user runs commands as $CONTAINER_USER; be explicit about who that is.
@@ -23,11 +23,3 @@ if [ "$(run_as_user npm config get prefix)" != "$DEV_HOME/.npm-global" ]; then
   run_as_user npm config set prefix "$DEV_HOME/.npm-global"
   log_info "npm global prefix for $CONTAINER_USER: $DEV_HOME/.npm-global"
 fi
-
-if [ ! -f "$DEV_HOME/.ssh/id_ed25519" ]; then
-  run_as_user install -d -m 0700 "$DEV_HOME/.ssh"
-  run_as_user ssh-keygen -q -t ed25519 -N '' -C "$CONTAINER_USER@$(hostname)" -f "$DEV_HOME/.ssh/id_ed25519"
-  log_info "Generated an SSH key for $CONTAINER_USER"
-fi
-# Upserted, so re-running keeps one PUBLIC_KEY line.
-save_credential dev-ssh PUBLIC_KEY "$(cat "$DEV_HOME/.ssh/id_ed25519.pub")"
