@@ -29,7 +29,7 @@ func writeGoldenE2ETemplate(t *testing.T, dir string) string {
 	t.Helper()
 	tpl := filepath.Join(dir, "golden")
 	files := map[string]string{
-		"template.conf": "TEMPLATE_OS=debian\nTEMPLATE_VERSION=12\nTEMPLATE_RAM=512\nTEMPLATE_DISK=4\nTEMPLATE_UNPRIVILEGED=1\n",
+		"template.conf":                       "TEMPLATE_OS=debian\nTEMPLATE_VERSION=12\nTEMPLATE_RAM=512\nTEMPLATE_DISK=4\nTEMPLATE_UNPRIVILEGED=1\n",
 		"container-configs/packages/base.apt": "hello\nopenssh-server\n",
 		"container-configs/scripts/10-build.sh": `#!/usr/bin/env bash
 # The expensive part: built once, in the image.
