@@ -86,6 +86,29 @@ resource "pve_lxc_container" "web" {
   tags     = ["quickstart"]
 }
 
+variable "devboxes" {
+  description = "Development boxes to clone from a golden image of the devbox template (needs SSH, and the devbox's packages need the internet)."
+  type        = number
+  default     = 0
+}
+
+# The devbox, provisioned once into a golden image when boxes are wanted:
+# each box is a linked clone, ready in seconds, with a machine id, SSH host
+# keys and a dev password of its own (see the guide "Golden images").
+resource "pve_lxc_template" "devbox" {
+  count       = var.devboxes > 0 ? 1 : 0
+  node        = var.node
+  source_spec = data.pve_template_discovery.all.templates["devbox"]
+  image {}
+}
+
+resource "pve_lxc_container" "devbox" {
+  count    = var.devboxes
+  node     = var.node
+  hostname = "devbox-${count.index + 1}"
+  template = pve_lxc_template.devbox[0].spec
+}
+
 output "container_ids" {
   description = "node/vmid of each container."
   value       = pve_lxc_container.web[*].id
@@ -104,6 +127,11 @@ output "services" {
 output "template_digest" {
   description = "Digest of the finalised web template."
   value       = pve_lxc_template.web.sha256
+}
+
+output "devboxes" {
+  description = "IPv4 address of each devbox."
+  value       = { for c in pve_lxc_container.devbox : c.hostname => c.ipv4 }
 }
 
 output "templates_found" {

@@ -24,11 +24,26 @@ resource "pve_lxc_template" "web" {
   }
 }
 
-# A single template directory, parsed directly.
+# A single template directory, parsed directly, provisioned once into a
+# golden image (a Proxmox VE template) that containers are cloned from.
 resource "pve_lxc_template" "devbox" {
   node        = "pve"
   source_dir  = "${path.module}/templates/devbox"
   os_template = "debian-12-standard"
+
+  image {
+    storage = "local-lvm"
+    clone   = "linked"
+  }
+}
+
+# Linked clones of the image: each runs only its own part of provisioning
+# (a machine id, SSH host keys and secrets of its own).
+resource "pve_lxc_container" "devbox" {
+  count    = 3
+  node     = "pve"
+  hostname = "devbox-${count.index + 1}"
+  template = pve_lxc_template.devbox.spec
 }
 
 resource "pve_lxc_container" "web" {
