@@ -139,6 +139,9 @@ func (r *lxcTemplateResource) planImage(ctx context.Context, plan, state *lxcTem
 				"no ssh block (or PVE_SSH_* settings). Add an ssh block to the provider, or remove the image block.")
 		return
 	}
+	if decision.rebuild && specKnown {
+		r.checkImageFeatures(spec, diags)
+	}
 	if decision.rebuild {
 		plan.ImageVMID = types.Int64Unknown()
 		if known(plan.Image.VMID) {
@@ -162,6 +165,23 @@ func (r *lxcTemplateResource) planImage(ctx context.Context, plan, state *lxcTem
 	plan.Spec = doc
 	if len(retired) > 0 && r.someRetiredRemovable(ctx, plan.Node.ValueString(), retired) {
 		plan.RetiredImageVMIDs = types.ListUnknown(types.Int64Type)
+	}
+}
+
+// checkImageFeatures refuses, at plan time, an image whose container would
+// need feature flags that only root@pam may set while the provider uses an
+// API token (as pve_lxc_container's plan does for containers).
+func (r *lxcTemplateResource) checkImageFeatures(spec templatedir.Spec, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.API == nil || !r.data.API.UsesAPIToken() {
+		return
+	}
+	f, d := spec.Defaults.Features, spec.Defaults
+	if f.Keyctl || f.Fuse || (!d.Unprivileged && f.Nesting) {
+		diags.AddAttributeError(path.Root("image"), "Feature Flags Need root@pam",
+			"The golden image is built in a container with the template's feature flags, and Proxmox VE lets only root@pam set "+
+				"keyctl and fuse (and any flag of a privileged container); the provider authenticates with an API token ("+
+				r.data.API.Identity()+"), which never counts as root@pam. Configure username = \"root@pam\" and password instead "+
+				"of api_token, or drop those flags from the template's defaults.")
 	}
 }
 

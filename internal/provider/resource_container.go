@@ -24,7 +24,7 @@ func NewContainerResource() resource.Resource {
 }
 
 // containerResource is pve_lxc_container. Its CRUD methods only sequence
-// named phases; the phases live in resource_container_{create,update,
+// named phases; the phases live in resource_container_{create,clone,update,
 // refresh,power}.go and the blocks in container_*.go.
 type containerResource struct {
 	data *providerData

@@ -110,6 +110,20 @@ resource "pve_lxc_template" "golden" {
 				PlanOnly:    true,
 				ExpectError: wrapTolerant(`Golden Images Need SSH`, `Add an ssh block to the provider, or remove the image block.`),
 			},
+			{
+				Config: providerBlockSSH(sim) + fmt.Sprintf(`
+resource "pve_lxc_template" "golden" {
+  node       = "pve"
+  source_dir = %q
+  defaults = {
+    features = { keyctl = true }
+  }
+  image {}
+}
+`, tpl),
+				PlanOnly:    true,
+				ExpectError: wrapTolerant(`Feature Flags Need root@pam`, `lets only root@pam set keyctl and fuse`),
+			},
 			{Config: goldenConfig(sim, tpl, "")},
 			{
 				Config:      withContainer(`node = "pve2"`),

@@ -125,7 +125,7 @@ func (b *Backend) Rollback(ctx context.Context, vmid int, name string) error {
 		return err
 	}
 	if st.Template {
-		return errTemplate(vmid, "a rollback")
+		return errTemplateRollback(vmid)
 	}
 	src := filepath.Join(b.snapshotDir(vmid, name), containerUpperDir)
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {

@@ -135,7 +135,7 @@ func (b *Backend) linkedClones(vmid int) ([]int, error) {
 	return clones, nil
 }
 
-// errTemplate is the error for changing a template's root filesystem.
-func errTemplate(vmid int, what string) error {
-	return fmt.Errorf("CT %d is a template: %s would change the layer its linked clones stack on", vmid, what)
+// errTemplateRollback refuses to roll a template back.
+func errTemplateRollback(vmid int) error {
+	return fmt.Errorf("CT %d is a template: a rollback would change the layer its linked clones stack on", vmid)
 }
