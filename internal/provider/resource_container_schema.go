@@ -69,7 +69,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					"`pve_lxc_template.web.spec` or `data.pve_template_discovery.all.templates[\"web\"]` " +
 					"(a spec written by hand is `jsonencode({...})` with a spec's attribute names). Its defaults " +
 					"apply to every setting the container does not set itself. A plan shows a change inside it " +
-					"field by field, e.g. a changed script as its `sha256` changing.",
+					"field by field, e.g. a changed script as its `sha256` changing. When it carries a golden image " +
+					"(the spec of a `pve_lxc_template` with an `image` block), a new container is cloned from the " +
+					"image and runs only its own part of provisioning; see the guide \"Golden images\".",
 				Optional:   true,
 				Validators: []validator.String{specJSON()},
 			},
