@@ -98,7 +98,8 @@ func (b *Backend) postClone(st *containerState) error {
 		return err
 	}
 	defer func() { _ = guest.Close() }()
-	if !guest.exists("etc/machine-id") || !(guest.exists("lib/systemd/systemd") || guest.exists("usr/lib/systemd/systemd")) {
+	systemd := guest.exists("lib/systemd/systemd") || guest.exists("usr/lib/systemd/systemd")
+	if !systemd || !guest.exists("etc/machine-id") {
 		return nil
 	}
 	if id, err := guest.readFile("etc/machine-id"); err == nil && strings.TrimSpace(string(id)) == "uninitialized" {
