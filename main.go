@@ -33,6 +33,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
 	flag.Parse()
 
+	provider.TuneGarbageCollector()
 	if err := provider.SilenceUnreadLogs(debug); err != nil {
 		log.Fatal(err)
 	}
