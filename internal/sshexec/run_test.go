@@ -148,7 +148,7 @@ func TestRunAbortsWhenStdinFails(t *testing.T) {
 	if !errors.Is(err, producerErr) || !strings.Contains(err.Error(), "stdin") {
 		t.Fatalf("Run = %v, want the stdin error", err)
 	}
-	waitFor(t, n.Host.Cancelled, "the command to be stopped")
+	_ = waitFor(t, n.Host.Cancelled, "the command to be stopped")
 }
 
 func TestRunLineCallbacks(t *testing.T) {
@@ -225,7 +225,7 @@ func TestRunContextTimeout(t *testing.T) {
 	if res == nil || res.ExitCode != -1 {
 		t.Errorf("Result %+v, want ExitCode -1", res)
 	}
-	waitFor(t, n.Host.Cancelled, "the command on the node to be cancelled")
+	_ = waitFor(t, n.Host.Cancelled, "the command on the node to be cancelled")
 	t.Logf("Run returned %v after the deadline", time.Since(start)-300*time.Millisecond)
 
 	// The connection survives a cancelled command.

@@ -21,7 +21,7 @@ const NodeName = "pve"
 
 // RootPassword is root's password on every test node. Tests that check
 // logs and errors for leaked secrets look for it.
-const RootPassword = "s3cret-5b1c-never-logged"
+const RootPassword = "s3cret-5b1c-never-logged" //nolint:gosec // a test node's password, public on purpose
 
 // Option adjusts the Config a test node starts with.
 type Option func(*sshnode.Config)
