@@ -1,6 +1,7 @@
 package pveapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,8 @@ type Client struct {
 	imageLock semaphore // serialises EnsureOSImage, so one image is downloaded once
 	userAgent string
 	now       func() time.Time
+
+	connectTimeout, responseTimeout time.Duration
 }
 
 // New validates cfg and builds a client: exactly one auth mode, an https
@@ -55,6 +58,9 @@ func New(cfg Config) (*Client, error) {
 	if parallel == 0 {
 		parallel = defaultMaxParallelRequests
 	}
+	if cfg.ConnectTimeout < 0 || cfg.ResponseTimeout < 0 {
+		return nil, errors.New("connect_timeout and response_timeout must be positive durations")
+	}
 	c := &Client{
 		base:      base,
 		endpoint:  strings.TrimSuffix(base.String(), "/api2/json"),
@@ -65,6 +71,9 @@ func New(cfg Config) (*Client, error) {
 		imageLock: newSemaphore(1),
 		userAgent: cfg.UserAgent,
 		now:       cfg.Now,
+
+		connectTimeout:  cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout),
+		responseTimeout: cmp.Or(cfg.ResponseTimeout, DefaultResponseTimeout),
 	}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
@@ -75,9 +84,10 @@ func New(cfg Config) (*Client, error) {
 	c.httpc = &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           (&net.Dialer{Timeout: c.connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			TLSClientConfig:       tlsConfig,
-			TLSHandshakeTimeout:   15 * time.Second,
+			TLSHandshakeTimeout:   c.connectTimeout,
+			ResponseHeaderTimeout: c.responseTimeout,
 			MaxIdleConns:          2 * parallel,
 			MaxIdleConnsPerHost:   parallel,
 			IdleConnTimeout:       90 * time.Second,
@@ -278,7 +288,8 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 			body = strings.NewReader(encoded)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	phases := &requestPhases{}
+	req, err := http.NewRequestWithContext(phases.withTrace(ctx), cl.method, u.String(), body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pveapi: %w", err)
 	}
@@ -300,6 +311,7 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 	resp, err := c.httpc.Do(req)
 	if err != nil {
 		c.requests.release()
+		err = c.asTimeoutError(ctx, cl, phases, err)
 		subsystemDebug(ctx, "request failed", map[string]any{
 			"method": cl.method, "path": cl.path, "attempt": attempt,
 			"duration_ms": time.Since(start).Milliseconds(), "error": err.Error(),

@@ -39,6 +39,13 @@ type Config struct {
 	// MinTLSVersion is tls.VersionTLS12 or tls.VersionTLS13; 0 means 1.2.
 	MinTLSVersion uint16
 
+	// ConnectTimeout bounds the TCP connect and, separately, the TLS
+	// handshake of each new connection; 0 means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// ResponseTimeout bounds the wait for response headers after a request
+	// is sent; 0 means DefaultResponseTimeout. Neither bound is retried.
+	ResponseTimeout time.Duration
+
 	// MaxParallelRequests caps in-flight HTTP requests; 0 means 8.
 	MaxParallelRequests int
 	// UserAgent is sent with every request; empty means a generic one.

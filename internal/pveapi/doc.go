@@ -13,6 +13,8 @@
 //   - client.go: Client and Do, the one request core (credentials, request
 //     cap, retries, envelope, errors).
 //   - retry.go: the whole retry policy (what is retried, backoff).
+//   - timeouts.go: the per-request connect and response bounds and the
+//     *TimeoutError that names the phase that stalled.
 //   - errors.go: *APIError and the ErrNotFound/ErrAlreadyExists/ErrLocked
 //     classification of PVE's texts.
 //   - params.go, loosejson.go: form/query encoding (Params) and PVE's
