@@ -1,5 +1,5 @@
 // Package pveformat owns the textual formats Proxmox VE uses on the wire:
-// property strings (net0, rootfs, features…), tag lists, UPIDs, disk sizes
-// and lenient booleans. The API client, the simulator and the template parser
+// property strings (net0, rootfs, features…), tag lists, UPIDs, disk sizes,
+// lenient booleans and appliance file names (which version a name means). The API client, the simulator and the template parser
 // all read and write these values through this one implementation.
 package pveformat
