@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
@@ -166,9 +165,12 @@ func TestAgentLocalApplyRerunAndDrift(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st := info.Sys().(*syscall.Stat_t) //nolint:forcetypeassert // Linux
-				if info.Mode().Perm() != mode || int(st.Uid) != uid || int(st.Gid) != gid {
-					t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", path, info.Mode().Perm(), st.Uid, st.Gid, mode, uid, gid)
+				gotUID, gotGID, ok := fileOwner(info)
+				if !ok {
+					t.Fatalf("%s: the platform records no owner", path)
+				}
+				if info.Mode().Perm() != mode || gotUID != uid || gotGID != gid {
+					t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", path, info.Mode().Perm(), gotUID, gotGID, mode, uid, gid)
 				}
 			}
 			checkFile(root+"/etc/app/replace.conf", "replaced\n", 0o640, 0, 0)
@@ -184,8 +186,8 @@ func TestAgentLocalApplyRerunAndDrift(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st := info.Sys().(*syscall.Stat_t); st.Uid != 1234 || st.Gid != 2345 { //nolint:forcetypeassert // Linux
-					t.Errorf("new directory %s is owned by %d:%d, want the home's 1234:2345", dir, st.Uid, st.Gid)
+				if uid, gid, _ := fileOwner(info); uid != 1234 || gid != 2345 {
+					t.Errorf("new directory %s is owned by %d:%d, want the home's 1234:2345", dir, uid, gid)
 				}
 			}
 			backups, _ := filepath.Glob(root + "/etc/app/backup.conf.backup-*")
@@ -471,8 +473,8 @@ func TestAgentLocalFailures(t *testing.T) {
 			}
 			// The agent's output ended while the daemon still runs: the daemon
 			// did not inherit the agent's stdout.
-			alive := syscall.Kill(pid, 0) == nil
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			alive := processAlive(pid)
+			killProcess(pid)
 			if !alive {
 				t.Error("the agent's output only ended when the script's background process exited")
 			}
@@ -503,7 +505,7 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 			cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own agent
 			cmd.Env = []string{"PATH=" + shell.path, "TMPDIR=" + tmp}
 			cmd.Stdin = stdin
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			ownProcessGroup(cmd)
 			out, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -514,7 +516,7 @@ func TestAgentLocalInterruptedAndFatal(t *testing.T) {
 			rep, err := ParseReport(out, func(line string) {
 				if strings.HasSuffix(line, "about-to-be-cut") {
 					// The connection drops: the whole process group goes.
-					_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+					terminateProcessGroup(cmd)
 				}
 			})
 			_ = cmd.Wait()
