@@ -177,7 +177,8 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"response_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long the provider waits for the response headers of one API request once it " +
-					"is sent, as a Go duration (default `60s`). Long operations answer at once with a task that is " +
+					"is sent, and then again for the rest of the answer, as a Go duration (default `60s`). Long " +
+					"operations answer at once with a task that is " +
 					"waited for separately, under the resource's `timeouts`; only synchronous calls count here, the " +
 					"slowest being a configuration change that allocates a large mount point on slow storage. A server " +
 					"that never answers fails after this long, naming the cause; it is not retried. " +

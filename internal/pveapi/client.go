@@ -289,7 +289,9 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 		}
 	}
 	phases := &requestPhases{}
-	req, err := http.NewRequestWithContext(phases.withTrace(ctx), cl.method, u.String(), body)
+	reqCtx, cancelReq := context.WithCancelCause(phases.withTrace(ctx))
+	defer cancelReq(nil)
+	req, err := http.NewRequestWithContext(reqCtx, cl.method, u.String(), body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pveapi: %w", err)
 	}
@@ -318,15 +320,15 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 		})
 		return nil, 0, err
 	}
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	closeErr := resp.Body.Close()
+	raw, readErr := c.readBody(cl, resp, cancelReq)
 	c.requests.release()
 	subsystemDebug(ctx, "request done", map[string]any{
 		"method": cl.method, "path": cl.path, "attempt": attempt,
 		"status": resp.StatusCode, "duration_ms": time.Since(start).Milliseconds(),
 	})
-	if readErr == nil {
-		readErr = closeErr
+	var timeout *TimeoutError
+	if errors.As(readErr, &timeout) {
+		return nil, 0, readErr
 	}
 	if readErr != nil {
 		return nil, 0, fmt.Errorf("%s %s: reading the response: %w", cl.method, cl.path, readErr)

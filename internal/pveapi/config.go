@@ -43,7 +43,9 @@ type Config struct {
 	// handshake of each new connection; 0 means DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 	// ResponseTimeout bounds the wait for response headers after a request
-	// is sent; 0 means DefaultResponseTimeout. Neither bound is retried.
+	// is sent, and then the reading of the body; 0 means
+	// DefaultResponseTimeout. A request that runs out of either bound is not
+	// retried.
 	ResponseTimeout time.Duration
 
 	// MaxParallelRequests caps in-flight HTTP requests; 0 means 8.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -36,6 +38,9 @@ const (
 	// PhaseResponse: the request was sent but no response headers came back
 	// in time.
 	PhaseResponse TimeoutPhase = "response"
+	// PhaseResponseBody: the headers came, but the rest of the answer
+	// stopped arriving.
+	PhaseResponseBody TimeoutPhase = "response-body"
 )
 
 // TimeoutError reports a request that hit ConnectTimeout or ResponseTimeout.
@@ -59,6 +64,9 @@ func (e *TimeoutError) Error() string {
 			e.Method, e.Path, e.Host, e.Limit)
 	case PhaseTLSHandshake:
 		return fmt.Sprintf("%s %s: the TLS handshake with %s did not complete within %s (connect_timeout): the server accepted the connection but never completed TLS; check that the endpoint is the Proxmox VE API port (8006) and that no proxy or firewall holds the connection",
+			e.Method, e.Path, e.Host, e.Limit)
+	case PhaseResponseBody:
+		return fmt.Sprintf("%s %s: the server %s sent the response headers but not the rest of the answer within %s (response_timeout)",
 			e.Method, e.Path, e.Host, e.Limit)
 	default:
 		return fmt.Sprintf("%s %s: the server %s accepted the connection but sent no response headers within %s (response_timeout); the request may still be running there",
@@ -120,4 +128,23 @@ func (c *Client) asTimeoutError(ctx context.Context, cl call, phases *requestPha
 		limit = c.responseTimeout
 	}
 	return &TimeoutError{Phase: phase, Method: cl.method, Path: cl.path, Host: c.base.Host, Limit: limit, Err: err}
+}
+
+// errBodyStalled is the cause readBody cancels a request with.
+var errBodyStalled = errors.New("the response body stopped arriving")
+
+// readBody reads and closes a response body under response_timeout, so a
+// server that sends the headers and then stalls cannot hold a request
+// either. cancel ends the request's context.
+func (c *Client) readBody(cl call, resp *http.Response, cancel context.CancelCauseFunc) ([]byte, error) {
+	timer := time.AfterFunc(c.responseTimeout, func() { cancel(errBodyStalled) })
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	fired := !timer.Stop()
+	if closeErr := resp.Body.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil && fired {
+		return nil, &TimeoutError{Phase: PhaseResponseBody, Method: cl.method, Path: cl.path, Host: c.base.Host, Limit: c.responseTimeout, Err: err}
+	}
+	return raw, err
 }

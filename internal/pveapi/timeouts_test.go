@@ -180,3 +180,40 @@ func TestDefaultTimeoutsAndNegativeTimeoutsRejected(t *testing.T) {
 		t.Errorf("a negative response timeout: %v", err)
 	}
 }
+
+func TestBodyThatStopsArrivingFailsWithinResponseTimeout(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	f := newFakePVE(t, map[string]http.HandlerFunc{
+		"GET /version": func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			_, _ = w.Write([]byte(`{"data":{"vers`))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		},
+	})
+	defer close(release)
+	c := newTestClient(t, f, func(cfg *Config) { cfg.ResponseTimeout = testBound })
+	ctx, cancel := context.WithTimeout(context.Background(), testBackstop)
+	defer cancel()
+
+	_, err := c.Version(ctx)
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || timeout.Phase != PhaseResponseBody {
+		t.Fatalf("want a *TimeoutError for the body, got %T: %v", err, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the test's backstop deadline ended the request, not response_timeout: %v", err)
+	}
+	if want := "sent the response headers but not the rest of the answer within 300ms (response_timeout)"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the request reached the server %d times; a stalled body must not be retried", n)
+	}
+}
