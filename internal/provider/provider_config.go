@@ -75,7 +75,7 @@ func unknownAttributes(ctx context.Context, cfg providerModel) map[string]attr.V
 		"endpoint": cfg.Endpoint, "api_token": cfg.APIToken, "username": cfg.Username, "password": cfg.Password,
 		"auth_ticket": cfg.AuthTicket, "csrf_prevention_token": cfg.CSRFPreventionToken, "insecure": cfg.Insecure,
 		"ca_cert": cfg.CACert, "tls_fingerprint": cfg.TLSFingerprint, "min_tls": cfg.MinTLS,
-		"max_parallel_requests": cfg.MaxParallelRequests,
+		"max_parallel_requests": cfg.MaxParallelRequests, "connect_timeout": cfg.ConnectTimeout, "response_timeout": cfg.ResponseTimeout,
 	} {
 		if v.IsUnknown() {
 			out[name] = v
@@ -142,6 +142,9 @@ func newProviderData(ctx context.Context, cfg providerModel, version string, env
 	ctx = data.logContext(ctx)
 
 	if apiCfg != nil {
+		if apiCfg.Insecure {
+			addInsecureWarning(&diags, isSet(cfg.Insecure))
+		}
 		client, err := pveapi.New(*apiCfg)
 		if err != nil {
 			diags.AddError("Invalid Proxmox VE API Settings",
@@ -212,10 +215,15 @@ func resolveAPIConfig(cfg providerModel, version string, env envLookup) (*pveapi
 	csrf := resolveString(cfg.CSRFPreventionToken, path.Root("csrf_prevention_token"), credEnv, "PVE_CSRF_PREVENTION_TOKEN", "PROXMOX_VE_CSRF_PREVENTION_TOKEN")
 
 	insecure := resolveBool(cfg.Insecure, path.Root("insecure"), env, &diags, "PVE_INSECURE", "PROXMOX_VE_INSECURE")
-	caCert := resolveString(cfg.CACert, path.Root("ca_cert"), env, "PVE_CA_CERT", "PROXMOX_VE_CA_CERT")
-	fingerprint := resolveString(cfg.TLSFingerprint, path.Root("tls_fingerprint"), env, "PVE_TLS_FINGERPRINT", "PROXMOX_VE_TLS_FINGERPRINT")
+	// PROXMOX_VE_* fallbacks exist only where the bpg/proxmox provider has
+	// a variable for the same setting, so its users' environment carries
+	// over; there is none for the CA, the pin or the request settings.
+	caCert := resolveString(cfg.CACert, path.Root("ca_cert"), env, "PVE_CA_CERT")
+	fingerprint := resolveString(cfg.TLSFingerprint, path.Root("tls_fingerprint"), env, "PVE_TLS_FINGERPRINT")
 	minTLS := resolveString(cfg.MinTLS, path.Root("min_tls"), env, "PVE_MIN_TLS", "PROXMOX_VE_MIN_TLS")
 	parallel := resolveInt(cfg.MaxParallelRequests, path.Root("max_parallel_requests"), env, &diags, "PVE_MAX_PARALLEL_REQUESTS")
+	connectTimeout := resolveDuration(cfg.ConnectTimeout, path.Root("connect_timeout"), env, &diags, "PVE_CONNECT_TIMEOUT")
+	responseTimeout := resolveDuration(cfg.ResponseTimeout, path.Root("response_timeout"), env, &diags, "PVE_RESPONSE_TIMEOUT")
 
 	anyAPISetting := endpoint.set() || token.set() || username.set() || password.set() || ticket.set() || csrf.set() ||
 		fingerprint.set() || caCert.set()
@@ -276,6 +284,8 @@ func resolveAPIConfig(cfg providerModel, version string, env envLookup) (*pveapi
 		TLSFingerprint:      fingerprint.value,
 		MinTLSVersion:       minVersion,
 		MaxParallelRequests: int(parallel),
+		ConnectTimeout:      connectTimeout,
+		ResponseTimeout:     responseTimeout,
 		UserAgent:           "terraform-provider-pve/" + version,
 	}, diags
 }
@@ -382,6 +392,36 @@ func resolveInt(v types.Int64, p path.Path, env envLookup, diags *diag.Diagnosti
 	return 0
 }
 
+// resolveDuration reads a positive Go duration; 0 when unset. A configured
+// value was already checked by the durationString validator.
+func resolveDuration(v types.String, p path.Path, env envLookup, diags *diag.Diagnostics, names ...string) time.Duration {
+	s := resolveString(v, p, env, names...)
+	if !s.set() {
+		return 0
+	}
+	d, err := time.ParseDuration(s.value)
+	if err != nil || d <= 0 {
+		addSettingError(diags, s, "Invalid Duration",
+			fmt.Sprintf("The value %q from %s is not a positive duration; write it like \"30s\" or \"2m\".", s.value, s.where()))
+		return 0
+	}
+	return d
+}
+
+// addInsecureWarning says, on every run, that the API's certificate is not
+// checked, as insecure_ignore_host_key does for SSH.
+func addInsecureWarning(diags *diag.Diagnostics, fromConfig bool) {
+	const summary = "TLS Certificate Verification Disabled"
+	detail := "insecure = true: the provider does not check the certificate of the Proxmox VE API, so anyone able to " +
+		"intercept the connection could read the credentials and impersonate the server. Trust the node's CA with " +
+		"ca_cert (/etc/pve/pve-root-ca.pem on a node) or pin its certificate with tls_fingerprint instead."
+	if fromConfig {
+		diags.AddAttributeWarning(path.Root("insecure"), summary, detail)
+		return
+	}
+	diags.AddWarning(summary, strings.Replace(detail, "insecure = true", "PVE_INSECURE (or PROXMOX_VE_INSECURE) is true", 1))
+}
+
 // resolveSSHConfig builds the SSH settings from the ssh block and the
 // PVE_SSH_* variables; nil when neither says anything.
 func resolveSSHConfig(block *sshModel, nodes []sshNodeModel, env envLookup) (*sshexec.Config, diag.Diagnostics) {
@@ -394,7 +434,7 @@ func resolveSSHConfig(block *sshModel, nodes []sshNodeModel, env envLookup) (*ss
 	username := resolveString(b.Username, root.AtName("username"), env, "PVE_SSH_USERNAME", "PROXMOX_VE_SSH_USERNAME")
 	password := resolveString(b.Password, root.AtName("password"), env, "PVE_SSH_PASSWORD", "PROXMOX_VE_SSH_PASSWORD")
 	key := resolveString(b.PrivateKey, root.AtName("private_key"), env, "PVE_SSH_PRIVATE_KEY", "PROXMOX_VE_SSH_PRIVATE_KEY")
-	agentSocket := resolveString(b.AgentSocket, root.AtName("agent_socket"), env, "PVE_SSH_AGENT_SOCKET", "PROXMOX_VE_SSH_AGENT_SOCKET")
+	agentSocket := resolveString(b.AgentSocket, root.AtName("agent_socket"), env, "PVE_SSH_AGENT_SOCKET", "PROXMOX_VE_SSH_AUTH_SOCK")
 	knownHosts := resolveString(b.KnownHosts, root.AtName("known_hosts"), env, "PVE_SSH_KNOWN_HOSTS")
 	hostKey := resolveString(b.HostKey, root.AtName("host_key"), env, "PVE_SSH_HOST_KEY")
 	agent := resolveBool(b.Agent, root.AtName("agent"), env, &diags, "PVE_SSH_AGENT", "PROXMOX_VE_SSH_AGENT")

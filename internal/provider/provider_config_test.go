@@ -2,13 +2,26 @@ package provider
 
 import (
 	"context"
-
-	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 )
 
 func envMap(m map[string]string) envLookup {
@@ -320,4 +333,298 @@ func TestProviderSSHConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestProviderEnvironmentFallbacksMatchBPG(t *testing.T) {
+	ca := "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"
+	base := map[string]string{"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+
+	// bpg/proxmox has no variable for the CA or the pin, so no
+	// PROXMOX_VE_* name is read for them.
+	cfg, diags := resolveAPIConfig(emptyModel(), "test", envMap(with(map[string]string{
+		"PROXMOX_VE_CA_CERT": ca, "PROXMOX_VE_TLS_FINGERPRINT": "AB:CD",
+	})))
+	if diags.HasError() || cfg == nil {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.CACertPEM != "" || cfg.TLSFingerprint != "" {
+		t.Errorf("invented PROXMOX_VE_ names were read: ca %q, fingerprint %q", cfg.CACertPEM, cfg.TLSFingerprint)
+	}
+
+	// Its names that do exist are read, after the PVE_* ones.
+	cfg, diags = resolveAPIConfig(emptyModel(), "test", envMap(with(map[string]string{
+		"PROXMOX_VE_MIN_TLS": "1.3", "PVE_CONNECT_TIMEOUT": "5s", "PVE_RESPONSE_TIMEOUT": "2m",
+	})))
+	if diags.HasError() {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.MinTLSVersion != tls.VersionTLS13 || cfg.ConnectTimeout != 5*time.Second || cfg.ResponseTimeout != 2*time.Minute {
+		t.Errorf("min TLS %x, connect %s, response %s", cfg.MinTLSVersion, cfg.ConnectTimeout, cfg.ResponseTimeout)
+	}
+
+	sshCfg, diags := resolveSSHConfig(nil, nil, envMap(map[string]string{
+		"PROXMOX_VE_SSH_AGENT": "true", "PROXMOX_VE_SSH_AUTH_SOCK": "/run/agent.sock", "PROXMOX_VE_SSH_USERNAME": "admin",
+	}))
+	if diags.HasError() || sshCfg == nil {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if !sshCfg.UseAgent || sshCfg.AgentSocket != "/run/agent.sock" || sshCfg.Username != "admin" {
+		t.Errorf("bpg's SSH variables were not read: %+v", sshCfg)
+	}
+}
+
+func TestProviderRequestTimeouts(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringValue("https://pve:8006")
+	m.APIToken = types.StringValue(testToken)
+	m.ConnectTimeout = types.StringValue("3s")
+	m.ResponseTimeout = types.StringValue("90s")
+	cfg, diags := resolveAPIConfig(m, "test", envMap(map[string]string{"PVE_CONNECT_TIMEOUT": "9s"}))
+	if diags.HasError() {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.ConnectTimeout != 3*time.Second || cfg.ResponseTimeout != 90*time.Second {
+		t.Errorf("the configuration must win: connect %s, response %s", cfg.ConnectTimeout, cfg.ResponseTimeout)
+	}
+
+	_, diags = resolveAPIConfig(emptyModel(), "test", envMap(map[string]string{
+		"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PVE_RESPONSE_TIMEOUT": "forever",
+	}))
+	if got := diagSummaries(diags); !diags.HasError() || !strings.Contains(got, "Invalid Duration") ||
+		!strings.Contains(got, "environment variable PVE_RESPONSE_TIMEOUT") {
+		t.Errorf("a bad PVE_RESPONSE_TIMEOUT must be an error naming the variable, got:\n%s", got)
+	}
+
+	m = emptyModel()
+	m.ResponseTimeout = types.StringUnknown()
+	if _, diags := newProviderData(context.Background(), m, "test", envMap(nil)); !strings.Contains(diagSummaries(diags), "response_timeout is not known") {
+		t.Errorf("an unknown response_timeout must be reported, got:\n%s", diagSummaries(diags))
+	}
+}
+
+func TestInsecureIsWarnedAbout(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringValue("https://pve:8006")
+	m.APIToken = types.StringValue(testToken)
+	m.Insecure = types.BoolValue(true)
+	_, diags := newProviderData(context.Background(), m, "test", envMap(nil))
+	if diags.HasError() || diags.WarningsCount() != 1 || !strings.Contains(diagSummaries(diags), "TLS Certificate Verification Disabled") {
+		t.Fatalf("want one warning about insecure, got:\n%s", diagSummaries(diags))
+	}
+	_, diags = newProviderData(context.Background(), emptyModel(), "test", envMap(map[string]string{
+		"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PROXMOX_VE_INSECURE": "1",
+	}))
+	if got := diagSummaries(diags); diags.WarningsCount() != 1 || !strings.Contains(got, "PVE_INSECURE (or PROXMOX_VE_INSECURE) is true") {
+		t.Fatalf("want one warning naming the variable, got:\n%s", got)
+	}
+}
+
+// configuredClient resolves a provider block given as environment variables
+// into the API client Configure would check.
+func configuredClient(t *testing.T, env map[string]string) *pveapi.Client {
+	t.Helper()
+	data, diags := newProviderData(context.Background(), emptyModel(), "test", envMap(env))
+	if diags.HasError() || data.API == nil {
+		t.Fatalf("configuration failed:\n%s", diagSummaries(diags))
+	}
+	return data.API
+}
+
+func TestConfigureChecksTheConnection(t *testing.T) {
+	sim := newSim(t)
+	simEnv := func(extra map[string]string) map[string]string {
+		m := map[string]string{"PVE_ENDPOINT": sim.Endpoint(), "PVE_API_TOKEN": sim.APIToken(), "PVE_TLS_FINGERPRINT": sim.Fingerprint()}
+		for k, v := range extra {
+			if v == "" {
+				delete(m, k)
+				continue
+			}
+			m[k] = v
+		}
+		return m
+	}
+	wrongToken := strings.SplitN(sim.APIToken(), "=", 2)[0] + "=00000000-0000-0000-0000-000000000000"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		summary string   // "" = no diagnostics
+		details []string // substrings of the detail
+	}{
+		{name: "reachable with valid credentials", env: simEnv(nil)},
+		{name: "password login", env: simEnv(map[string]string{"PVE_API_TOKEN": "", "PVE_USERNAME": sim.Username(), "PVE_PASSWORD": sim.Password()})},
+		{
+			name: "wrong token", env: simEnv(map[string]string{"PVE_API_TOKEN": wrongToken}),
+			summary: "Proxmox VE Rejected the Credentials", details: []string{"root@pam!", "api_token"},
+		},
+		{
+			name: "wrong password", env: simEnv(map[string]string{"PVE_API_TOKEN": "", "PVE_USERNAME": "root@pam", "PVE_PASSWORD": "not-the-password"}),
+			summary: "Proxmox VE Rejected the Credentials", details: []string{"root@pam", "username"},
+		},
+		{
+			name: "certificate neither pinned nor signed by a trusted CA", env: simEnv(map[string]string{"PVE_TLS_FINGERPRINT": ""}),
+			summary: "Proxmox VE's Certificate Is Not Trusted", details: []string{sim.Fingerprint(), "tls_fingerprint", "ca_cert"},
+		},
+		{
+			name: "nothing listening", env: map[string]string{"PVE_ENDPOINT": "https://" + closedPort(t), "PVE_API_TOKEN": testToken, "PVE_INSECURE": "true"},
+			summary: "Cannot Reach Proxmox VE", details: []string{"refused", "endpoint"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			diags := checkConnection(context.Background(), configuredClient(t, tc.env))
+			got := diagSummaries(diags)
+			if strings.Contains(got, "not-the-password") || strings.Contains(got, "00000000-0000-0000-0000-000000000000") {
+				t.Fatalf("diagnostics leak a secret: %s", got)
+			}
+			if tc.summary == "" {
+				if len(diags) != 0 {
+					t.Fatalf("unexpected diagnostics:\n%s", got)
+				}
+				return
+			}
+			if !diags.HasError() || diags[0].Summary() != tc.summary {
+				t.Fatalf("want the error %q, got:\n%s", tc.summary, got)
+			}
+			for _, want := range tc.details {
+				if !strings.Contains(diags[0].Detail(), want) {
+					t.Errorf("detail does not say %q:\n%s", want, diags[0].Detail())
+				}
+			}
+		})
+	}
+}
+
+func TestConfigureCheckIsBoundedByTheRequestTimeouts(t *testing.T) {
+	// A TLS server that accepts requests and never answers them.
+	release := make(chan struct{})
+	hung := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	hung.Config.ErrorLog = log.New(io.Discard, "", 0)
+	hung.StartTLS()
+	defer hung.Close()
+	defer close(release)
+	sum := sha256.Sum256(hung.Certificate().Raw)
+	pin := strings.ToUpper(hex.EncodeToString(sum[:]))
+
+	// A TCP listener that never completes TLS.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = silent.Close() }()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{
+			name: "no response headers",
+			env:  map[string]string{"PVE_ENDPOINT": hung.URL, "PVE_API_TOKEN": testToken, "PVE_TLS_FINGERPRINT": pin, "PVE_RESPONSE_TIMEOUT": "300ms"},
+			want: "accepted the connection but sent no response headers within 300ms (response_timeout)",
+		},
+		{
+			name: "TLS never completes",
+			env:  map[string]string{"PVE_ENDPOINT": "https://" + silent.Addr().String(), "PVE_API_TOKEN": testToken, "PVE_INSECURE": "true", "PVE_CONNECT_TIMEOUT": "300ms"},
+			want: "TLS handshake with " + silent.Addr().String() + " did not complete within 300ms (connect_timeout)",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The backstop is far longer than the bound: ending with the
+			// bound's own message shows the bound ended the check.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			diags := checkConnection(ctx, configuredClient(t, tc.env))
+			if ctx.Err() != nil {
+				t.Fatalf("the backstop deadline ended the check: %s", diagSummaries(diags))
+			}
+			if !diags.HasError() || diags[0].Summary() != "Cannot Reach Proxmox VE" || !strings.Contains(diags[0].Detail(), tc.want) {
+				t.Fatalf("want \"Cannot Reach Proxmox VE\" saying %q, got:\n%s", tc.want, diagSummaries(diags))
+			}
+		})
+	}
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// TestAccConfigureReportsConnectionProblemsAtPlan runs the check through
+// Terraform: rejected credentials and an untrusted certificate stop the plan
+// with their own titles, before any resource is read or created.
+func TestAccConfigureReportsConnectionProblemsAtPlan(t *testing.T) {
+	sim := newSim(t)
+	bucket := `
+resource "pve_package_bucket" "tools" {
+  name = "tools"
+  package {
+    manager = "apt"
+    spec    = "htop"
+  }
+}
+`
+	wrongToken := strings.SplitN(sim.APIToken(), "=", 2)[0] + "=00000000-0000-0000-0000-000000000000"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "pve" {
+  endpoint        = %q
+  api_token       = %q
+  tls_fingerprint = %q
+}
+`, sim.Endpoint(), wrongToken, sim.Fingerprint()) + bucket,
+				ExpectError: regexp.MustCompile(`Proxmox VE Rejected the Credentials`),
+			},
+			{
+				Config: fmt.Sprintf(`
+provider "pve" {
+  endpoint  = %q
+  api_token = %q
+}
+`, sim.Endpoint(), sim.APIToken()) + bucket,
+				ExpectError: regexp.MustCompile(`Proxmox VE's Certificate Is Not Trusted`),
+			},
+			{Config: providerBlock(sim) + bucket},
+		},
+	})
 }

@@ -8,8 +8,9 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
 // OSImage is a container OS image (a vztmpl volume) on a node.
@@ -77,10 +78,10 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		}
 		for _, v := range vols {
 			file := volumeFile(v.VolID)
-			if !imageMatches(ref, file) {
+			if !pveformat.ApplianceMatches(ref, file) {
 				continue
 			}
-			if best == nil || compareVersions(file, bestFile) > 0 {
+			if best == nil || pveformat.CompareApplianceVersions(file, bestFile) > 0 {
 				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage}, file
 			}
 		}
@@ -161,10 +162,10 @@ func (c *Client) findAppliance(ctx context.Context, node, ref string) (*Applianc
 		if a.Type != "" && a.Type != "lxc" {
 			continue
 		}
-		if !imageMatches(want, a.Template) {
+		if !pveformat.ApplianceMatches(want, a.Template) {
 			continue
 		}
-		if best == nil || compareVersions(a.Template, best.Template) > 0 {
+		if best == nil || pveformat.CompareApplianceVersions(a.Template, best.Template) > 0 {
 			best = a
 		}
 	}
@@ -266,61 +267,4 @@ func splitVolID(ref string) (storage, file string, ok bool) {
 func volumeFile(volid string) string {
 	_, rest, _ := strings.Cut(volid, ":")
 	return path.Base(rest)
-}
-
-// imageMatches says whether file (an appliance file name) is the image ref
-// names: the same file, or ref is its appliance name (the part before "_").
-func imageMatches(ref, file string) bool {
-	if ref == file {
-		return true
-	}
-	name, _, ok := strings.Cut(file, "_")
-	return ok && name == ref
-}
-
-// compareVersions orders appliance file names by the numbers of their
-// version field, so "…_12.10-1_…" is newer than "…_12.7-1_…" and
-// "…_12.7-1_…" newer than "…_12.7_…". Only the version field counts: the
-// digits of the architecture ("amd64") would otherwise decide between
-// versions of different lengths.
-func compareVersions(a, b string) int {
-	na, nb := numbersIn(applianceVersion(a)), numbersIn(applianceVersion(b))
-	for i := 0; i < min(len(na), len(nb)); i++ {
-		if na[i] != nb[i] {
-			if na[i] < nb[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(na) != len(nb):
-		return len(na) - len(nb)
-	default:
-		return strings.Compare(a, b)
-	}
-}
-
-// applianceVersion is the version field of an appliance file name
-// ("<name>_<version>_<arch>.tar.<ext>"), or the whole text when it has none.
-func applianceVersion(file string) string {
-	_, rest, ok := strings.Cut(file, "_")
-	if !ok {
-		return file
-	}
-	version, _, _ := strings.Cut(rest, "_")
-	return version
-}
-
-var numberRE = regexp.MustCompile(`\d+`)
-
-func numbersIn(s string) []int64 {
-	var out []int64
-	for _, m := range numberRE.FindAllString(s, -1) {
-		n, err := strconv.ParseInt(m, 10, 64)
-		if err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -115,11 +115,18 @@ const StatusProxyError = 596
 //     happened before the request was sent; never on a plain 500 or a
 //     dropped connection, since the server may have acted on it.
 //   - Certificate failures and context cancellation are never retried.
+//   - Neither is a request that ran out of connect_timeout or
+//     response_timeout (*TimeoutError): the user's bound is the bound, and
+//     retrying would multiply it by the number of attempts.
 func retryable(ctx context.Context, idempotent bool, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var timeout *TimeoutError
+	if errors.As(err, &timeout) {
 		return false
 	}
 	var apiErr *APIError

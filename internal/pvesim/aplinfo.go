@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
 // appliance is one record of the appliance index (aplinfo.dat).
@@ -46,13 +48,17 @@ func findAppliance(template string) (appliance, bool) {
 	return appliance{}, false
 }
 
-// templateAppliance resolves a file name of Config.Templates: an entry of
-// the appliance index, or another version of an indexed appliance
-// ("<package>_<version>_<arch>.tar.<ext>"). A node keeps the versions it
-// downloaded earlier after the index has moved on, and image lookups must
-// choose among them.
+// templateAppliance resolves a name of Config.Templates: an appliance name
+// ("debian-12-standard", meaning its newest indexed version, as the
+// provider resolves it), an entry of the appliance index, or another version
+// of an indexed appliance ("<package>_<version>_<arch>.tar.<ext>"). A node
+// keeps the versions it downloaded earlier after the index has moved on, and
+// image lookups must choose among them.
 func templateAppliance(file string) (appliance, bool) {
 	if a, ok := findAppliance(file); ok {
+		return a, true
+	}
+	if a, ok := newestAppliance(file); ok {
 		return a, true
 	}
 	pkg, rest, ok := strings.Cut(file, "_")
@@ -67,6 +73,18 @@ func templateAppliance(file string) (appliance, bool) {
 		}
 	}
 	return appliance{}, false
+}
+
+// newestAppliance is the newest indexed version of the appliance name.
+func newestAppliance(name string) (appliance, bool) {
+	var best appliance
+	found := false
+	for _, a := range appliances {
+		if pveformat.ApplianceMatches(name, a.Template) && (!found || pveformat.CompareApplianceVersions(a.Template, best.Template) > 0) {
+			best, found = a, true
+		}
+	}
+	return best, found
 }
 
 // sha512sum is the index's checksum field. The simulator's images are
@@ -194,7 +212,7 @@ func (s *Server) installTemplates(ctx context.Context) error {
 			for _, a := range appliances {
 				known = append(known, a.Template)
 			}
-			return fmt.Errorf("template %q is neither in the appliance index nor another version of an appliance in it (%s)", name, strings.Join(known, ", "))
+			return fmt.Errorf("template %q is neither an appliance name, nor in the appliance index, nor another version of an appliance in it (%s)", name, strings.Join(known, ", "))
 		}
 		for _, node := range s.cfg.Nodes {
 			s.mu.Lock()

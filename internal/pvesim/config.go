@@ -67,7 +67,8 @@ type Config struct {
 	Storages []StorageConfig
 	// Templates are appliance files (from the aplinfo index, e.g.
 	// "debian-12-standard_12.7-1_amd64.tar.zst", or another version of an
-	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst")
+	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst",
+	// or an appliance name, "debian-12-standard", for its newest version)
 	// put on every node's "local" storage at start, as if downloaded earlier.
 	Templates []string
 	// Logf receives the simulator's diagnostics. Default: discarded.

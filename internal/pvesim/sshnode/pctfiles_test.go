@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
@@ -57,11 +56,11 @@ func owner(t *testing.T, path string) (uid, gid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, ok := info.Sys().(*syscall.Stat_t)
+	uid, gid, ok := fileOwner(info)
 	if !ok {
 		t.Fatalf("no owner information for %s", path)
 	}
-	return int(st.Uid), int(st.Gid)
+	return uid, gid
 }
 
 // binaryPayload has every byte value and is larger than any pipe buffer.
