@@ -289,19 +289,14 @@ func (p *pveProvider) ValidateConfig(ctx context.Context, req provider.ValidateC
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if insecure.ValueBool() && (isSet(caCert) || isSet(fingerprint)) {
+	if insecure.ValueBool() && (known(caCert) || known(fingerprint)) {
 		resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Conflicting TLS Settings",
 			"insecure = true turns certificate verification off, while ca_cert or tls_fingerprint asks for it to be done a particular way. Remove insecure, or remove ca_cert and tls_fingerprint.")
 	}
 }
 
 func (p *pveProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	data, diags := newProviderData(ctx, cfg, p.version, osEnv)
+	data, diags := configureProvider(ctx, req.Config, p.version, osEnv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

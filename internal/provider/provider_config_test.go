@@ -2,26 +2,19 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"log"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-
-	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func envMap(m map[string]string) envLookup {
@@ -31,12 +24,33 @@ func envMap(m map[string]string) envLookup {
 	}
 }
 
+// providerSchema is the provider block's schema.
+func providerSchema() schema.Schema {
+	var resp provider.SchemaResponse
+	(&pveProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
+	return resp.Schema
+}
+
 // emptyModel is a provider block with nothing set.
 func emptyModel() providerModel {
 	return providerModel{
 		SSH:             types.ObjectNull(sshBlockSchema().Type().(types.ObjectType).AttrTypes),
-		DefaultTimeouts: types.ObjectNull(map[string]attr.Type{}),
+		DefaultTimeouts: types.ObjectNull(providerSchema().Attributes["default_timeouts"].GetType().(types.ObjectType).AttrTypes),
 	}
+}
+
+// configureFromModel configures the provider as Configure does, from a
+// provider block given as a model: the model becomes the raw configuration
+// Terraform would send, unknown values included.
+func configureFromModel(t *testing.T, m providerModel, env map[string]string) (*providerData, diag.Diagnostics) {
+	t.Helper()
+	ctx := context.Background()
+	s := providerSchema()
+	block := tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}
+	if d := block.Set(ctx, &m); d.HasError() {
+		t.Fatalf("the test's provider block: %v", d)
+	}
+	return configureProvider(ctx, tfsdk.Config{Schema: s, Raw: block.Raw}, "test", envMap(env))
 }
 
 var sshNodeType = sshBlockSchema().Type().(types.ObjectType).AttrTypes["node"].(types.ListType).ElemType
@@ -225,7 +239,7 @@ func TestProviderConfigResolution(t *testing.T) {
 			if tc.model != nil {
 				tc.model(&m)
 			}
-			data, diags := newProviderData(context.Background(), m, "test", envMap(tc.env))
+			data, diags := configureFromModel(t, m, tc.env)
 			got := diagSummaries(diags)
 			if tc.wantErr != "" {
 				if !diags.HasError() || !strings.Contains(got, tc.wantErr) {
@@ -252,84 +266,6 @@ func TestProviderConfigResolution(t *testing.T) {
 			}
 			if tc.identity != "" && data.API.Identity() != tc.identity {
 				t.Errorf("Identity = %q, want %q", data.API.Identity(), tc.identity)
-			}
-		})
-	}
-}
-
-func TestProviderSSHConfig(t *testing.T) {
-	hostKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsFO9jXoaHRd4C4iqAo06DWVZbGr8FCCbVJ7mDjZvV9"
-	tests := []struct {
-		name     string
-		block    *sshModel
-		env      map[string]string
-		wantErr  string
-		wantWarn string
-		check    func(t *testing.T, d *providerData)
-	}{
-		{name: "no ssh at all", check: func(t *testing.T, d *providerData) {
-			if d.SSH != nil {
-				t.Fatalf("SSH = %+v, want nil", d.SSH)
-			}
-		}},
-		{
-			name:  "block with password and pinned key",
-			block: &sshModel{Password: types.StringValue("node-secret"), HostKey: types.StringValue(hostKey), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("127.0.0.1"), Port: types.Int64Value(2222)})},
-			check: func(t *testing.T, d *providerData) {
-				if d.SSH.Username != "root" || d.SSH.Port != 22 || len(d.SSH.HostKeys) != 1 || d.SSH.Nodes["pve"].Port != 2222 {
-					t.Fatalf("unexpected SSH config %+v", d.SSH)
-				}
-				if d.SSH.KnownHostsFile != "" {
-					t.Fatalf("known_hosts default must not apply when a key is pinned, got %q", d.SSH.KnownHostsFile)
-				}
-			},
-		},
-		{
-			name: "environment only",
-			env:  map[string]string{"PVE_SSH_PASSWORD": "node-secret", "PVE_SSH_PORT": "2200", "PVE_SSH_USERNAME": "admin"},
-			check: func(t *testing.T, d *providerData) {
-				if d.SSH == nil || d.SSH.Username != "admin" || d.SSH.Port != 2200 || !strings.HasSuffix(d.SSH.KnownHostsFile, "/.ssh/known_hosts") {
-					t.Fatalf("unexpected SSH config %+v", d.SSH)
-				}
-			},
-		},
-		{name: "no credentials", block: &sshModel{}, wantErr: "Missing SSH Credentials"},
-		{name: "bad private key", block: &sshModel{PrivateKey: types.StringValue("not a key")}, wantErr: "Invalid SSH Private Key"},
-		{name: "bad host key", block: &sshModel{Agent: types.BoolValue(true), HostKey: types.StringValue("nonsense")}, wantErr: "Invalid SSH Host Key"},
-		{
-			name:     "insecure host key is warned about",
-			block:    &sshModel{Agent: types.BoolValue(true), InsecureIgnoreHostKey: types.BoolValue(true)},
-			wantWarn: "SSH Host Key Verification Disabled",
-		},
-		{
-			name:    "duplicate node",
-			block:   &sshModel{Agent: types.BoolValue(true), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("a")}, sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("b")})},
-			wantErr: "Duplicate SSH Node",
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			m := emptyModel()
-			m.SSH = sshBlock(t, tc.block)
-			data, diags := newProviderData(context.Background(), m, "test", envMap(tc.env))
-			got := diagSummaries(diags)
-			if strings.Contains(got, "node-secret") || strings.Contains(got, "not a key") {
-				t.Fatalf("diagnostics leak a secret: %s", got)
-			}
-			if tc.wantErr != "" {
-				if !diags.HasError() || !strings.Contains(got, tc.wantErr) {
-					t.Fatalf("want error %q, got:\n%s", tc.wantErr, got)
-				}
-				return
-			}
-			if diags.HasError() {
-				t.Fatalf("unexpected diagnostics:\n%s", got)
-			}
-			if tc.wantWarn != "" && !strings.Contains(got, tc.wantWarn) {
-				t.Fatalf("want warning %q, got:\n%s", tc.wantWarn, got)
-			}
-			if tc.check != nil {
-				tc.check(t, data)
 			}
 		})
 	}
@@ -407,7 +343,7 @@ func TestProviderRequestTimeouts(t *testing.T) {
 
 	m = emptyModel()
 	m.ResponseTimeout = types.StringUnknown()
-	if _, diags := newProviderData(context.Background(), m, "test", envMap(nil)); !strings.Contains(diagSummaries(diags), "response_timeout is not known") {
+	if _, diags := configureFromModel(t, m, nil); !strings.Contains(diagSummaries(diags), "response_timeout is not known") {
 		t.Errorf("an unknown response_timeout must be reported, got:\n%s", diagSummaries(diags))
 	}
 }
@@ -417,214 +353,51 @@ func TestInsecureIsWarnedAbout(t *testing.T) {
 	m.Endpoint = types.StringValue("https://pve:8006")
 	m.APIToken = types.StringValue(testToken)
 	m.Insecure = types.BoolValue(true)
-	_, diags := newProviderData(context.Background(), m, "test", envMap(nil))
+	_, diags := configureFromModel(t, m, nil)
 	if diags.HasError() || diags.WarningsCount() != 1 || !strings.Contains(diagSummaries(diags), "TLS Certificate Verification Disabled") {
 		t.Fatalf("want one warning about insecure, got:\n%s", diagSummaries(diags))
 	}
-	_, diags = newProviderData(context.Background(), emptyModel(), "test", envMap(map[string]string{
+	_, diags = configureFromModel(t, emptyModel(), map[string]string{
 		"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PROXMOX_VE_INSECURE": "1",
-	}))
+	})
 	if got := diagSummaries(diags); diags.WarningsCount() != 1 || !strings.Contains(got, "PVE_INSECURE (or PROXMOX_VE_INSECURE) is true") {
 		t.Fatalf("want one warning naming the variable, got:\n%s", got)
 	}
 }
 
-// configuredClient resolves a provider block given as environment variables
-// into the API client Configure would check.
-func configuredClient(t *testing.T, env map[string]string) *pveapi.Client {
-	t.Helper()
-	data, diags := newProviderData(context.Background(), emptyModel(), "test", envMap(env))
-	if diags.HasError() || data.API == nil {
-		t.Fatalf("configuration failed:\n%s", diagSummaries(diags))
-	}
-	return data.API
-}
-
-func TestConfigureChecksTheConnection(t *testing.T) {
-	sim := newSim(t)
-	simEnv := func(extra map[string]string) map[string]string {
-		m := map[string]string{"PVE_ENDPOINT": sim.Endpoint(), "PVE_API_TOKEN": sim.APIToken(), "PVE_TLS_FINGERPRINT": sim.Fingerprint()}
-		for k, v := range extra {
-			if v == "" {
-				delete(m, k)
-				continue
-			}
-			m[k] = v
-		}
-		return m
-	}
-	wrongToken := strings.SplitN(sim.APIToken(), "=", 2)[0] + "=00000000-0000-0000-0000-000000000000"
-	tests := []struct {
-		name    string
-		env     map[string]string
-		summary string   // "" = no diagnostics
-		details []string // substrings of the detail
-	}{
-		{name: "reachable with valid credentials", env: simEnv(nil)},
-		{name: "password login", env: simEnv(map[string]string{"PVE_API_TOKEN": "", "PVE_USERNAME": sim.Username(), "PVE_PASSWORD": sim.Password()})},
-		{
-			name: "wrong token", env: simEnv(map[string]string{"PVE_API_TOKEN": wrongToken}),
-			summary: "Proxmox VE Rejected the Credentials", details: []string{"root@pam!", "api_token"},
-		},
-		{
-			name: "wrong password", env: simEnv(map[string]string{"PVE_API_TOKEN": "", "PVE_USERNAME": "root@pam", "PVE_PASSWORD": "not-the-password"}),
-			summary: "Proxmox VE Rejected the Credentials", details: []string{"root@pam", "username"},
-		},
-		{
-			name: "certificate neither pinned nor signed by a trusted CA", env: simEnv(map[string]string{"PVE_TLS_FINGERPRINT": ""}),
-			summary: "Proxmox VE's Certificate Is Not Trusted", details: []string{sim.Fingerprint(), "tls_fingerprint", "ca_cert"},
-		},
-		{
-			name: "nothing listening", env: map[string]string{"PVE_ENDPOINT": "https://" + closedPort(t), "PVE_API_TOKEN": testToken, "PVE_INSECURE": "true"},
-			summary: "Cannot Reach Proxmox VE", details: []string{"refused", "endpoint"},
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			diags := checkConnection(context.Background(), configuredClient(t, tc.env))
-			got := diagSummaries(diags)
-			if strings.Contains(got, "not-the-password") || strings.Contains(got, "00000000-0000-0000-0000-000000000000") {
-				t.Fatalf("diagnostics leak a secret: %s", got)
-			}
-			if tc.summary == "" {
-				if len(diags) != 0 {
-					t.Fatalf("unexpected diagnostics:\n%s", got)
-				}
-				return
-			}
-			if !diags.HasError() || diags[0].Summary() != tc.summary {
-				t.Fatalf("want the error %q, got:\n%s", tc.summary, got)
-			}
-			for _, want := range tc.details {
-				if !strings.Contains(diags[0].Detail(), want) {
-					t.Errorf("detail does not say %q:\n%s", want, diags[0].Detail())
-				}
-			}
-		})
-	}
-}
-
-func TestConfigureCheckIsBoundedByTheRequestTimeouts(t *testing.T) {
-	// A TLS server that accepts requests and never answers them.
-	release := make(chan struct{})
-	hung := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	hung.Config.ErrorLog = log.New(io.Discard, "", 0)
-	hung.StartTLS()
-	defer hung.Close()
-	defer close(release)
-	sum := sha256.Sum256(hung.Certificate().Raw)
-	pin := strings.ToUpper(hex.EncodeToString(sum[:]))
-
-	// A TCP listener that never completes TLS.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = silent.Close() }()
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{
-			name: "no response headers",
-			env:  map[string]string{"PVE_ENDPOINT": hung.URL, "PVE_API_TOKEN": testToken, "PVE_TLS_FINGERPRINT": pin, "PVE_RESPONSE_TIMEOUT": "300ms"},
-			want: "accepted the connection but sent no response headers within 300ms (response_timeout)",
-		},
-		{
-			name: "TLS never completes",
-			env:  map[string]string{"PVE_ENDPOINT": "https://" + silent.Addr().String(), "PVE_API_TOKEN": testToken, "PVE_INSECURE": "true", "PVE_CONNECT_TIMEOUT": "300ms"},
-			want: "TLS handshake with " + silent.Addr().String() + " did not complete within 300ms (connect_timeout)",
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			// The backstop is far longer than the bound: ending with the
-			// bound's own message shows the bound ended the check.
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			diags := checkConnection(ctx, configuredClient(t, tc.env))
-			if ctx.Err() != nil {
-				t.Fatalf("the backstop deadline ended the check: %s", diagSummaries(diags))
-			}
-			if !diags.HasError() || diags[0].Summary() != "Cannot Reach Proxmox VE" || !strings.Contains(diags[0].Detail(), tc.want) {
-				t.Fatalf("want \"Cannot Reach Proxmox VE\" saying %q, got:\n%s", tc.want, diagSummaries(diags))
-			}
-		})
-	}
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-// TestAccConfigureReportsConnectionProblemsAtPlan runs the check through
-// Terraform: rejected credentials and an untrusted certificate stop the plan
-// with their own titles, before any resource is read or created.
-func TestAccConfigureReportsConnectionProblemsAtPlan(t *testing.T) {
-	sim := newSim(t)
-	bucket := `
-resource "pve_package_bucket" "tools" {
-  name = "tools"
-  package {
-    manager = "apt"
-    spec    = "htop"
-  }
-}
-`
-	wrongToken := strings.SplitN(sim.APIToken(), "=", 2)[0] + "=00000000-0000-0000-0000-000000000000"
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: fmt.Sprintf(`
-provider "pve" {
-  endpoint        = %q
-  api_token       = %q
-  tls_fingerprint = %q
-}
-`, sim.Endpoint(), wrongToken, sim.Fingerprint()) + bucket,
-				ExpectError: regexp.MustCompile(`Proxmox VE Rejected the Credentials`),
-			},
-			{
-				Config: fmt.Sprintf(`
-provider "pve" {
-  endpoint  = %q
-  api_token = %q
-}
-`, sim.Endpoint(), sim.APIToken()) + bucket,
-				ExpectError: regexp.MustCompile(`Proxmox VE's Certificate Is Not Trusted`),
-			},
-			{Config: providerBlock(sim) + bucket},
-		},
+// Every unknown value in the provider block is reported at its path, nested
+// ones included, each once and in a stable order; a block that is unknown
+// as a whole is reported by its name only.
+func TestUnknownProviderSettingsAreReportedByPath(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringUnknown()
+	m.ConnectTimeout = types.StringUnknown()
+	timeouts := providerSchema().Attributes["default_timeouts"].GetType().(types.ObjectType).AttrTypes
+	m.DefaultTimeouts = types.ObjectValueMust(timeouts, map[string]attr.Value{
+		"create": types.StringUnknown(), "read": types.StringValue("5m"), "update": types.StringNull(), "delete": types.StringNull(),
 	})
+	m.SSH = sshBlock(t, &sshModel{Agent: types.BoolValue(true), Nodes: sshNodes(
+		sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("10.0.0.1"), Port: types.Int64Null()},
+		sshNodeModel{Name: types.StringValue("pve2"), Address: types.StringUnknown(), Port: types.Int64Unknown()},
+	)})
+	_, diags := configureFromModel(t, m, nil)
+	var got []string
+	for _, d := range diags {
+		withPath, ok := d.(diag.DiagnosticWithPath)
+		if d.Summary() != "Unknown Provider Setting" || !ok || !strings.Contains(d.Detail(), "setting "+withPath.Path().String()+" is not known during plan") {
+			t.Errorf("unexpected diagnostic: %s: %s", d.Summary(), d.Detail())
+			continue
+		}
+		got = append(got, withPath.Path().String())
+	}
+	want := []string{"connect_timeout", "default_timeouts.create", "endpoint", "ssh.node[1].address", "ssh.node[1].port"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+
+	m = emptyModel()
+	m.SSH = types.ObjectUnknown(sshBlockSchema().Type().(types.ObjectType).AttrTypes)
+	if _, diags := configureFromModel(t, m, nil); diags.ErrorsCount() != 1 {
+		t.Errorf("an unknown ssh block must be one error, got:\n%s", diagSummaries(diags))
+	}
 }
