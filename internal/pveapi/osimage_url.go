@@ -136,7 +136,8 @@ func (c *Client) DownloadURL(ctx context.Context, node, storage string, req Down
 
 // NormalizeContentFileName is the name Proxmox VE gives a downloaded or
 // uploaded file: the directory part stripped, every byte outside
-// [a-zA-Z0-9_.-] replaced by "_".
+// [a-zA-Z0-9_.-] replaced by "_". (The simulator implements the server
+// side of this on its own, so the two are checked against each other.)
 func NormalizeContentFileName(name string) string {
 	name = strings.TrimSuffix(name, "\n")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
@@ -144,7 +145,7 @@ func NormalizeContentFileName(name string) string {
 	}
 	out := []byte(name)
 	for i, b := range out {
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-') {
+		if !safeFileByte(b) {
 			out[i] = '_'
 		}
 	}
@@ -159,15 +160,36 @@ var templateFileRE = regexp.MustCompile(`(?i)^[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz
 // query string dropped.
 var urlFileRE = regexp.MustCompile(`^[^?#]+/([^?#/]*)(?:[?#].*)?$`)
 
+// OSImageFile is the template archive file an OS image reference names:
+// a URL's file (as Proxmox VE names it when downloading), a volid's file,
+// or a file name itself; "" for an appliance name or a URL whose path
+// names no template archive.
+func OSImageFile(ref string) string {
+	var file string
+	switch {
+	case IsImageURL(ref):
+		if m := urlFileRE.FindStringSubmatch(ref); m != nil {
+			file = NormalizeContentFileName(m[1])
+		}
+	default:
+		if _, f, ok := splitVolID(ref); ok {
+			ref = f
+		}
+		file = ref
+	}
+	if !templateFileRE.MatchString(file) {
+		return ""
+	}
+	return file
+}
+
 // urlImageFile is the file an image URL is stored as: the URL's own file
 // name when it is a template archive, else the one the node's
 // query-url-metadata reports (a download endpoint may name it in
 // Content-Disposition).
 func (c *Client) urlImageFile(ctx context.Context, node, rawURL string) (string, error) {
-	if m := urlFileRE.FindStringSubmatch(rawURL); m != nil {
-		if file := NormalizeContentFileName(m[1]); templateFileRE.MatchString(file) {
-			return file, nil
-		}
+	if file := OSImageFile(rawURL); file != "" {
+		return file, nil
 	}
 	meta, err := c.QueryURLMetadata(ctx, node, rawURL)
 	if err != nil {
@@ -264,3 +286,9 @@ type urlTaskError struct {
 
 func (e *urlTaskError) Error() string { return e.what }
 func (e *urlTaskError) Unwrap() error { return e.task }
+
+// safeFileByte says whether a byte survives file name normalisation:
+// [a-zA-Z0-9_.-].
+func safeFileByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-'
+}

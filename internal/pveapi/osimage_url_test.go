@@ -94,3 +94,18 @@ func TestURLFileName(t *testing.T) {
 		}
 	}
 }
+
+func TestOSImageFile(t *testing.T) {
+	for ref, want := range map[string]string{
+		"https://h/os/custom_1.0_amd64.tar.zst?sig=x":          "custom_1.0_amd64.tar.zst",
+		"https://h/os/my%20image.tar.gz":                       "my_20image.tar.gz",
+		"https://h/latest":                                     "",
+		"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst": "debian-12-standard_12.7-1_amd64.tar.zst",
+		"rootfs.tar.xz":                                        "rootfs.tar.xz",
+		"debian-12-standard":                                   "",
+	} {
+		if got := OSImageFile(ref); got != want {
+			t.Errorf("OSImageFile(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func normalizeContentFilename(name string) string {
 	}
 	out := []byte(name)
 	for i, b := range out {
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-') {
+		if !safeFileByte(b) {
 			out[i] = '_'
 		}
 	}
@@ -149,4 +149,10 @@ func (c checksumWant) matches(got string) bool { return strings.EqualFold(got, c
 // mismatch is PVE's checksum error text.
 func (c checksumWant) mismatch(got string) error {
 	return fmt.Errorf("checksum mismatch: got '%s' != expect '%s'", got, c.digest)
+}
+
+// safeFileByte says whether a byte survives file name normalisation:
+// [a-zA-Z0-9_.-].
+func safeFileByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-'
 }

@@ -89,10 +89,11 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// taskEnd runs a call returning a UPID and returns its exitstatus and log.
-func (c *apiClient) taskEnd(method, path string, params url.Values) (upid, exit string, log []string) {
+// download calls download-url on pve's local storage and returns the
+// task's UPID, exitstatus and log.
+func (c *apiClient) download(params url.Values) (upid, exit string, log []string) {
 	c.t.Helper()
-	upid = c.do(method, path, params).ok(c.t).str(c.t)
+	upid = c.do(http.MethodPost, downloadPath, params).ok(c.t).str(c.t)
 	st := c.waitTask(strings.Split(upid, ":")[1], upid)
 	return upid, fmt.Sprint(st["exitstatus"]), c.sim.TaskLog(upid)
 }
@@ -115,7 +116,7 @@ func TestDownloadURLStoresTheFileAsATemplateVolume(t *testing.T) {
 	const file = "custom_1.0_amd64.tar.zst"
 	imageURL := srv.URL + "/images/" + file
 
-	upid, exit, log := c.taskEnd(http.MethodPost, downloadPath, downloadParams(imageURL, file,
+	upid, exit, log := c.download(downloadParams(imageURL, file,
 		"checksum", strings.ToUpper(sha256Hex(image)), "checksum-algorithm", "sha256"))
 	if exit != "OK" || !strings.Contains(upid, ":download:"+file+":") {
 		t.Fatalf("download %s ended %q; log %q", upid, exit, log)
@@ -151,19 +152,19 @@ func TestDownloadURLStoresTheFileAsATemplateVolume(t *testing.T) {
 	}
 
 	// Again with the right checksum: PVE keeps the file, no second fetch.
-	_, exit, log = c.taskEnd(http.MethodPost, downloadPath, downloadParams(imageURL, file,
+	_, exit, log = c.download(downloadParams(imageURL, file,
 		"checksum", sha512Hex(image), "checksum-algorithm", "sha512"))
 	if exit != "OK" || log[1] != "calculating checksum of existing file...OK, got correct file already, no need to download" {
 		t.Errorf("second download ended %q; log %q", exit, log)
 	}
 	// Without a checksum an existing file is never overwritten.
-	_, exit, _ = c.taskEnd(http.MethodPost, downloadPath, downloadParams(imageURL, file))
+	_, exit, _ = c.download(downloadParams(imageURL, file))
 	if exit != "refusing to override existing file '"+dest+"'" {
 		t.Errorf("download over an existing file without checksum ended %q", exit)
 	}
 	// A checksum the existing file does not have aborts.
 	wrong := strings.Repeat("0", 64)
-	_, exit, _ = c.taskEnd(http.MethodPost, downloadPath, downloadParams(imageURL, file, "checksum", wrong, "checksum-algorithm", "sha256"))
+	_, exit, _ = c.download(downloadParams(imageURL, file, "checksum", wrong, "checksum-algorithm", "sha256"))
 	if want := fmt.Sprintf("checksum mismatch: got '%s' != expect '%s', aborting", sha256Hex(image), wrong); exit != want {
 		t.Errorf("mismatching existing file: %q, want %q", exit, want)
 	}
@@ -181,7 +182,7 @@ func TestDownloadURLChecksumMismatchStoresNothing(t *testing.T) {
 	sim := fastSim(t)
 	c := tokenClient(t, sim)
 	wrong := sha256Hex([]byte("another image"))
-	_, exit, log := c.taskEnd(http.MethodPost, downloadPath, downloadParams(srv.URL+"/x.tar.gz", "x.tar.gz",
+	_, exit, log := c.download(downloadParams(srv.URL+"/x.tar.gz", "x.tar.gz",
 		"checksum", wrong, "checksum-algorithm", "sha256"))
 	if want := fmt.Sprintf("checksum mismatch: got '%s' != expect '%s'", sha256Hex(image), wrong); exit != want {
 		t.Fatalf("exitstatus %q, want %q", exit, want)
@@ -230,13 +231,13 @@ func TestDownloadURLRefusesLikePVE(t *testing.T) {
 		wantParamErr(t, map[string]string{"filename": "wrong file extension"})
 
 	// Decompression is for ISO images only; it fails in the task.
-	_, exit, _ := c.taskEnd(http.MethodPost, downloadPath, downloadParams(okURL, "ok.tar.gz", "compression", "gz"))
+	_, exit, _ := c.download(downloadParams(okURL, "ok.tar.gz", "compression", "gz"))
 	if exit != "decompression not supported for vztmpl" {
 		t.Errorf("compressed vztmpl download ended %q", exit)
 	}
 
 	// The file name is normalised: directory stripped, odd characters replaced.
-	upid, exit, _ := c.taskEnd(http.MethodPost, downloadPath, downloadParams(okURL, "../../etc/my image+v1.tar.gz"))
+	upid, exit, _ := c.download(downloadParams(okURL, "../../etc/my image+v1.tar.gz"))
 	if exit != "OK" || !strings.Contains(upid, ":download:my_image_v1.tar.gz:") {
 		t.Errorf("normalised download %s ended %q", upid, exit)
 	}
@@ -265,14 +266,14 @@ func TestDownloadURLUnreachableSources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, exit, log := c.taskEnd(http.MethodPost, downloadPath, downloadParams(tc.url, "a.tar.gz", tc.extra...))
+			_, exit, log := c.download(downloadParams(tc.url, "a.tar.gz", tc.extra...))
 			if !tc.want.MatchString(exit) {
 				t.Errorf("exitstatus %q, want %v; log %q", exit, tc.want, log)
 			}
 		})
 	}
 	// verify-certificates=0 accepts the certificate, as wget --no-check-certificate.
-	_, exit, log := c.taskEnd(http.MethodPost, downloadPath, downloadParams(tlsSrv.URL+"/secure.tar.xz", "secure.tar.xz", "verify-certificates", "0"))
+	_, exit, log := c.download(downloadParams(tlsSrv.URL+"/secure.tar.xz", "secure.tar.xz", "verify-certificates", "0"))
 	if exit != "OK" {
 		t.Errorf("download without verification ended %q; log %q", exit, log)
 	}
@@ -284,7 +285,7 @@ func TestDownloadURLTrustsConfiguredCAs(t *testing.T) {
 	pool.AddCert(tlsSrv.Certificate())
 	sim := fastSim(t, pvesimtest.WithDownloadRootCAs(pool))
 	c := tokenClient(t, sim)
-	_, exit, log := c.taskEnd(http.MethodPost, downloadPath, downloadParams(tlsSrv.URL+"/secure.tar.xz", "secure.tar.xz",
+	_, exit, log := c.download(downloadParams(tlsSrv.URL+"/secure.tar.xz", "secure.tar.xz",
 		"checksum", sha256Hex([]byte("tls image")), "checksum-algorithm", "sha256"))
 	if exit != "OK" {
 		t.Fatalf("download from a trusted TLS server ended %q; log %q", exit, log)

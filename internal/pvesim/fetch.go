@@ -213,22 +213,23 @@ func copyToNewFile(path string, r io.Reader) (int64, error) {
 }
 
 // lwpHead sends query-url-metadata's HEAD request with LWP's redirects
-// and returns the answer, or LWP's status line for a request that got no
-// HTTP answer ("500 Can't connect to host:port (Connection refused)").
-func (s *Server) lwpHead(ctx context.Context, rawURL string, verify bool) (*http.Response, string) {
+// and returns the answer's status code, headers and status line; a request
+// that got no HTTP answer gets LWP's status line for it ("500 Can't
+// connect to host:port (Connection refused)") and code 0.
+func (s *Server) lwpHead(ctx context.Context, rawURL string, verify bool) (code int, header http.Header, status string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
 	if err != nil {
-		return nil, "400 URL must be absolute"
+		return 0, nil, "400 URL must be absolute"
 	}
 	req.Header.Set("User-Agent", "Proxmox VE")
 	client := s.fetchClient(verify)
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, "500 Can't connect to " + hostPort(req.URL) + " (" + lwpConnectFailure(err) + ")"
+		return 0, nil, "500 Can't connect to " + hostPort(req.URL) + " (" + lwpConnectFailure(err) + ")"
 	}
 	_ = resp.Body.Close()
-	return resp, resp.Status
+	return resp.StatusCode, resp.Header, resp.Status
 }
 
 // lwpConnectFailure is the reason LWP gives in parentheses.

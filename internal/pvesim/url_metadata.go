@@ -23,18 +23,18 @@ var (
 // the file. Any answer but 200 is an error with the status line.
 func (s *Server) handleQueryURLMetadata(q *request) (any, error) {
 	rawURL := q.str("url")
-	resp, status := s.lwpHead(q.ctx, rawURL, q.str("verify-certificates") != "0")
-	if resp == nil || resp.StatusCode != http.StatusOK {
+	code, header, status := s.lwpHead(q.ctx, rawURL, q.str("verify-certificates") != "0")
+	if code != http.StatusOK {
 		return nil, errf("invalid server response: '%s'", status)
 	}
 	out := map[string]any{}
-	if name := urlMetadataFilename(resp.Header.Get("Content-Disposition"), rawURL); name != "" {
+	if name := urlMetadataFilename(header.Get("Content-Disposition"), rawURL); name != "" {
 		out["filename"] = name
 	}
-	if size, err := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64); err == nil && size != 0 {
+	if size, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && size != 0 {
 		out["size"] = size
 	}
-	if typ := resp.Header.Get("Content-Type"); typ != "" {
+	if typ := header.Get("Content-Type"); typ != "" {
 		if m := mimeTypeRE.FindStringSubmatch(typ); m != nil {
 			typ = m[1]
 		}
