@@ -59,13 +59,10 @@ func (c *creation) resolveImage(ctx context.Context, password string) *pveapi.Pa
 			"The container on node %s cannot be created: %v. Correct the setting in the configuration.", node, err))
 		return nil
 	}
-	image, err := api.EnsureOSImage(ctx, node, c.plan.OSTemplate.ValueString(), "")
-	if err != nil {
-		c.diags.AddAttributeError(path.Root("os_template"), "Cannot Resolve the OS Image",
-			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", c.plan.OSTemplate.ValueString(), node, err))
+	image, ok := ensureImage(ctx, api, node, c.plan.OSTemplate.ValueString(), "", c.plan.OSTemplateSum, c.diags)
+	if !ok {
 		return nil
 	}
-	addTaskWarnings(c.diags, "Downloading the OS image", image.Task)
 	params.Set("ostemplate", image.VolID)
 	if password != "" {
 		params.Set("password", password)

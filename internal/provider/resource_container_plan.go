@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -58,6 +59,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		resp.Diagnostics.AddAttributeError(path.Root("os_template"), "Missing OS Image",
 			"The container needs an OS image: set os_template (e.g. \"debian-12-standard\") or a template whose os_template is set.")
 	}
+	checkChecksumApplies(plan.OSTemplateSum, plan.OSTemplate.StringValue, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -297,6 +299,10 @@ func (in planInputs) replacements(ctx context.Context, plan containerResourceMod
 	if known(plan.OSTemplate) && !st.OSTemplate.IsNull() && st.OSTemplate.ValueString() != "" &&
 		!sameOSTemplate(plan.OSTemplate.ValueString(), st.OSTemplate.ValueString()) {
 		out = append(out, path.Root("os_template"))
+	}
+	if known(plan.OSTemplateSum) && plan.OSTemplateSum.ValueString() != "" && st.OSTemplateSum.ValueString() != "" &&
+		!strings.EqualFold(plan.OSTemplateSum.ValueString(), st.OSTemplateSum.ValueString()) {
+		out = append(out, path.Root("os_template_checksum"))
 	}
 	return append(out, mountPointReplacements(ctx, plan.MountPoints, st.MountPoints, diags)...)
 }

@@ -74,14 +74,15 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{specJSON()},
 			},
 			"os_template": schema.StringAttribute{
-				MarkdownDescription: "OS image: an appliance name such as `debian-12-standard` (resolved on the " +
-					"node, downloaded through `aplinfo` when missing) or a volume id such as " +
-					"`local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. Taken from the template when not " +
+				MarkdownDescription: "OS image: " + osTemplateDescription + " Taken from the template when not " +
 					"set. Changing it replaces the container; spelling the same image differently does not.",
 				Optional:   true,
 				Computed:   true,
 				CustomType: normalizedStringType{normalizer: normalizeOSTemplate},
 			},
+			"os_template_checksum": osTemplateChecksumAttribute("Also for a URL the container takes from its template. " +
+				"Changing it to another checksum replaces the container (it was built from another image); setting or " +
+				"removing it does not."),
 			"cores": schema.Int64Attribute{
 				MarkdownDescription: "CPU cores (1–8192). Default: the template's, else all host cores.",
 				Optional:            true,
