@@ -45,9 +45,10 @@ func mountPointAttributes() map[string]schema.Attribute {
 			Required:            true,
 		},
 		"size": schema.Float64Attribute{
-			MarkdownDescription: "Size in GiB. Growing resizes in place; shrinking replaces the container.",
-			Required:            true,
-			Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
+			MarkdownDescription: "Size in GiB (0.1–8589934591). Growing resizes in place; Proxmox VE cannot shrink a " +
+				"volume, so a smaller size is an error at plan time.",
+			Required:   true,
+			Validators: []validator.Float64{float64validator.Between(minDiskGiB, float64(maxDiskGiB))},
 		},
 		"path": schema.StringAttribute{
 			MarkdownDescription: "Mount path inside the container.",

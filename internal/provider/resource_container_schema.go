@@ -54,7 +54,8 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					int64planmodifier.UseStateForUnknown(),
 					int64planmodifier.RequiresReplaceIfConfigured(),
 				},
-				Validators: []validator.Int64{int64validator.Between(100, 999999999)},
+				CustomType: wholeNumber(),
+				Validators: []validator.Int64{int64validator.Between(minVMID, maxVMID)},
 			},
 			"hostname": schema.StringAttribute{
 				MarkdownDescription: "Host name: a DNS label of at most 63 characters. Defaults to the template's " +
@@ -86,32 +87,36 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "CPU cores (1–8192). Default: the template's, else all host cores.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, 8192)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(1, maxCores)},
 			},
 			"cpulimit": schema.Float64Attribute{
 				MarkdownDescription: "CPU time limit in cores (0–8192, 0 = unlimited).",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Float64{float64validator.Between(0, 8192)},
+				Validators:          []validator.Float64{float64validator.Between(0, maxCPULimit)},
 			},
 			"memory": schema.Int64Attribute{
-				MarkdownDescription: "Memory in MiB (at least 16). Default: the template's, else 512.",
+				MarkdownDescription: "Memory in MiB (16–8796093022207). Default: the template's, else 512.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(16)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(minMemoryMiB, maxMemoryMiB)},
 			},
 			"swap": schema.Int64Attribute{
-				MarkdownDescription: "Swap in MiB. Default: the template's, else 512.",
+				MarkdownDescription: "Swap in MiB (0–8796093022207). Default: the template's, else 512.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(0, maxMemoryMiB)},
 			},
 			"disk_size": schema.Float64Attribute{
-				MarkdownDescription: "Root filesystem size in GiB. Growing it resizes the disk in place; " +
-					"shrinking it replaces the container. Default: the template's, else 4.",
+				MarkdownDescription: "Root filesystem size in GiB (0.1–8589934591). Growing it resizes the disk in place; " +
+					"Proxmox VE cannot shrink a volume, so a smaller size is an error at plan time (replace the " +
+					"container deliberately with `terraform apply -replace=<address>`). Default: the template's, else 4.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.Float64{float64validator.AtLeast(0.1)},
+				Validators: []validator.Float64{float64validator.Between(minDiskGiB, float64(maxDiskGiB))},
 			},
 			"storage": schema.StringAttribute{
 				MarkdownDescription: "Storage of the root filesystem. Default: the template's, else the node's " +
@@ -157,8 +162,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{stringvalidator.LengthAtLeast(5)},
 			},
 			"password_wo_version": schema.Int64Attribute{
-				MarkdownDescription: "Any number; changing it tells the provider that `password_wo` changed.",
+				MarkdownDescription: "Any whole number; changing it tells the provider that `password_wo` changed.",
 				Optional:            true,
+				CustomType:          wholeNumber(),
 				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
 			},
 			"tags": schema.SetAttribute{
