@@ -24,7 +24,6 @@ import (
 
 var (
 	slotRE = regexp.MustCompile(`^mp([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$`)
-	pathRE = regexp.MustCompile(`^/`)
 )
 
 func mountPointsAttribute() schema.MapNestedAttribute {
@@ -43,6 +42,7 @@ func mountPointAttributes() map[string]schema.Attribute {
 		"storage": schema.StringAttribute{
 			MarkdownDescription: "Storage to allocate the volume on. Changing it replaces the container.",
 			Required:            true,
+			Validators:          []validator.String{storageID()},
 		},
 		"size": schema.Float64Attribute{
 			MarkdownDescription: "Size in GiB (0.1–8589934591). Growing resizes in place; Proxmox VE cannot shrink a " +
@@ -53,7 +53,7 @@ func mountPointAttributes() map[string]schema.Attribute {
 		"path": schema.StringAttribute{
 			MarkdownDescription: "Mount path inside the container.",
 			Required:            true,
-			Validators:          []validator.String{stringvalidator.RegexMatches(pathRE, "must be an absolute path")},
+			Validators:          []validator.String{mountPath()},
 		},
 		"read_only": schema.BoolAttribute{MarkdownDescription: "Mount read-only.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
 		"backup":    schema.BoolAttribute{MarkdownDescription: "Include the volume in backups.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},

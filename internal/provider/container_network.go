@@ -54,6 +54,7 @@ func networkAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Bridge to attach to (default: the template's bridge, else `vmbr0`).",
 			Optional:            true,
 			Computed:            true,
+			Validators:          []validator.String{bridgeName()},
 		},
 		"ip": schema.StringAttribute{
 			MarkdownDescription: "IPv4: `dhcp`, `manual` or an address in CIDR form (`10.0.0.5/24`).",

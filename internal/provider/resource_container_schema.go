@@ -121,8 +121,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"storage": schema.StringAttribute{
 				MarkdownDescription: "Storage of the root filesystem. Default: the template's, else the node's " +
 					"first storage that holds container volumes. Changing it replaces the container.",
-				Optional: true,
-				Computed: true,
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{storageID()},
 			},
 			"unprivileged": schema.BoolAttribute{
 				MarkdownDescription: "Run the container in a user namespace. Default: the template's, else " +

@@ -121,8 +121,8 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"memory":       boundedInt("Memory in MiB (16–8796093022207).", minMemoryMiB, maxMemoryMiB),
 					"swap":         boundedInt("Swap in MiB (0–8796093022207).", 0, maxMemoryMiB),
 					"disk_size":    boundedInt("Root filesystem in GiB (1–8589934591).", 1, maxDiskGiB),
-					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true},
-					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true},
+					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true, Validators: []validator.String{storageID()}},
+					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true, Validators: []validator.String{bridgeName()}},
 					"unprivileged": boolOverride("Run containers unprivileged."),
 					"features": schema.SingleNestedAttribute{
 						MarkdownDescription: "Feature flags.",
@@ -150,6 +150,7 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Storage a missing OS image is downloaded to (default: the node's first storage for container templates).",
 				Optional:            true,
 				Computed:            true,
+				Validators:          []validator.String{storageID()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"os_template_volid": schema.StringAttribute{
