@@ -168,7 +168,7 @@ func (in planInputs) planMountPoints(ctx context.Context, planned types.Map, dia
 }
 
 // mountPointReplacements lists the mount point changes PVE cannot make in
-// place: another storage, or a smaller size.
+// place: another storage. (A smaller size is refused, see shrunkVolumes.)
 func mountPointReplacements(ctx context.Context, planned, prior types.Map, diags *diag.Diagnostics) []path.Path {
 	if planned.IsUnknown() || prior.IsNull() || planned.IsNull() {
 		return nil
@@ -176,16 +176,9 @@ func mountPointReplacements(ctx context.Context, planned, prior types.Map, diags
 	want, had := mountPointModelsOf(ctx, planned, diags), mountPointModelsOf(ctx, prior, diags)
 	var out []path.Path
 	for _, slot := range slices.Sorted(maps.Keys(had)) {
-		p := had[slot]
 		mp, stays := want[slot]
-		if !stays {
-			continue
-		}
-		if known(mp.Storage) && !mp.Storage.Equal(p.Storage) {
+		if stays && known(mp.Storage) && !mp.Storage.Equal(had[slot].Storage) {
 			out = append(out, path.Root("mount_points").AtMapKey(slot).AtName("storage"))
-		}
-		if known(mp.Size) && mp.Size.ValueFloat64() < p.Size.ValueFloat64() {
-			out = append(out, path.Root("mount_points").AtMapKey(slot).AtName("size"))
 		}
 	}
 	return out

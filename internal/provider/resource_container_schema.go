@@ -30,8 +30,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 		Version: specStateVersion,
 		MarkdownDescription: "An LXC container on a Proxmox VE node, created from an OS image and, optionally, a " +
 			"template spec whose defaults it takes unless it overrides them. Everything Proxmox VE can change on " +
-			"a live container is updated in place; only the OS image, `unprivileged`, the root storage and a " +
-			"shrinking disk replace the container. A container removed outside Terraform drops out of state.",
+			"a live container is updated in place; only the OS image, `unprivileged` and the storages replace the " +
+			"container. A smaller disk or mount point is an error at plan time (Proxmox VE cannot shrink a volume), " +
+			"and so is a storage that cannot hold container volumes. A container removed outside Terraform drops out of state.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<node>/<vmid>`, also the import ID.",
