@@ -93,7 +93,7 @@ resource "pve_lxc_container" "test" {
 			},
 			{
 				// The deliberate way: taint, then apply the smaller size.
-				Taint:  []string{ctAddr},
+				Taint: []string{ctAddr},
 				Config: cfg(`vmid = 100
   unprivileged = false
   disk_size    = 2`),
