@@ -100,8 +100,7 @@ func (c *creation) create(ctx context.Context, params *pveapi.Params) (container
 				"tainted; the next apply replaces it if it exists, or creates it again if it does not.", ref.vmid, ref.node, err))
 		return ref, false
 	case err != nil:
-		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
-			"Proxmox VE refused to create the container on node %s: %v", ref.node, err))
+		c.diags.AddError("Unable to Create Container", createFailure(ref.node, err))
 		return ref, false
 	}
 	ctx = tflog.SetField(ctx, "vmid", ref.vmid)
@@ -116,9 +115,7 @@ func (c *creation) waitCreated(ctx context.Context, ref containerRef, upid strin
 	var taskErr *pveapi.TaskError
 	switch {
 	case errors.As(err, &taskErr):
-		// A failed create task removes the config again: nothing exists.
-		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
-			"Creating container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		c.failedTask(ctx, ref, err)
 		return false
 	case err != nil:
 		// Timed out or cancelled while PVE is still working: keep it tracked.
@@ -130,6 +127,47 @@ func (c *creation) waitCreated(ctx context.Context, ref containerRef, upid strin
 	}
 	addTaskWarnings(c.diags, "Creating the container", res)
 	return true
+}
+
+// failedTask reports a create task that failed. PVE removes the config of
+// a create that fails, but a task that died with PVE ("unexpected status")
+// leaves it behind, locked: a container that exists, or cannot be told not
+// to, is tracked (tainted), so the next apply removes it and creates it
+// again instead of leaving an orphan under the same name.
+func (c *creation) failedTask(ctx context.Context, ref containerRef, taskErr error) {
+	_, err := c.r.data.API.ContainerConfig(ctx, ref.node, ref.vmid)
+	if errors.Is(err, pveapi.ErrNotFound) {
+		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+			"Creating container %d on node %s failed, and Proxmox VE removed what it had begun: %v", ref.vmid, ref.node, taskErr))
+		return
+	}
+	c.trackNew(ctx, ref)
+	left := "Proxmox VE left its config behind"
+	if err != nil {
+		left = fmt.Sprintf("whether Proxmox VE left its config behind could not be read (%v)", err)
+	}
+	c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+		"Creating container %d on node %s failed: %v\n\n%s. The container is tracked and marked tainted, so the "+
+			"next apply removes it (unlocking it first if the failed create left it locked) and creates it again.",
+		ref.vmid, ref.node, taskErr, left))
+}
+
+// createFailure words a create request that failed with nothing created,
+// by what failed: PVE refused it, or it never reached PVE.
+func createFailure(node string, err error) string {
+	var apiErr *pveapi.APIError
+	var transport *pveapi.TransportError
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("Proxmox VE refused to create the container on node %s: %v", node, err)
+	case errors.As(err, &transport):
+		return fmt.Sprintf("The request to create the container on node %s did not reach Proxmox VE, so nothing was "+
+			"created: %v. Check that the endpoint is reachable, then apply again.", node, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fmt.Sprintf("The container on node %s was not created: the create timeout or an interrupt ended the "+
+			"apply before the request was sent (%v).", node, err)
+	}
+	return fmt.Sprintf("Creating the container on node %s failed, and nothing was created: %v", node, err)
 }
 
 // trackNew records a just-created container in state, with whatever is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,20 @@ func (r *containerResource) pctExec(ctx context.Context, ref containerRef, argv 
 	})
 	return err
 }
+
+// pctUnlock runs `pct unlock <vmid>` on the container's node over SSH: it
+// removes the config's persistent lock, which the API cannot.
+func (r *containerResource) pctUnlock(ctx context.Context, ref containerRef) error {
+	client, err := r.data.sshClient()
+	if err != nil {
+		return err
+	}
+	_, err = client.Run(ctx, ref.node, sshexec.Command{Argv: pctUnlockArgv(ref.vmid)})
+	return err
+}
+
+// pctUnlockArgv is the command that removes container vmid's config lock.
+func pctUnlockArgv(vmid int) []string { return []string{"pct", "unlock", strconv.Itoa(vmid)} }
 
 // waitReady waits until the container runs a shell and its init system has
 // settled, bounded by ctx.

@@ -45,6 +45,9 @@ func (r *containerResource) refresh(ctx context.Context, ref containerRef, m *co
 	if guest.Node != "" && guest.Node != ref.node {
 		ref.node = guest.Node // migrated outside Terraform
 	}
+	if guest.Lock == pveapi.LockCreate && r.clearStaleCreateLock(ctx, ref, diags) == lockStays {
+		return false
+	}
 	return r.observe(ctx, ref, guest.Status, addressKnownOrAsk, m, diags)
 }
 
