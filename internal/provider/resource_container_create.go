@@ -161,8 +161,8 @@ func createFailure(node string, err error) string {
 	case errors.As(err, &apiErr):
 		return fmt.Sprintf("Proxmox VE refused to create the container on node %s: %v", node, err)
 	case errors.As(err, &transport):
-		return fmt.Sprintf("The request to create the container on node %s did not reach Proxmox VE, so nothing was "+
-			"created: %v. Check that the endpoint is reachable, then apply again.", node, err)
+		return fmt.Sprintf("Proxmox VE could not be reached, so the container on node %s was not created: %v. Check "+
+			"that the endpoint is reachable, then apply again.", node, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Sprintf("The container on node %s was not created: the create timeout or an interrupt ended the "+
 			"apply before the request was sent (%v).", node, err)
