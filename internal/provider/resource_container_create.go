@@ -24,6 +24,9 @@ type creation struct {
 	state *tfsdk.State
 	diags *diag.Diagnostics
 	prov  provisioningSettings // with the template's content, once loaded
+	// notStarted is set when the new container failed to start: it is
+	// recorded as created but stopped and not provisioned, not tainted.
+	notStarted bool
 }
 
 // loadTemplate reads the content of the template's scripts and files, when
@@ -185,15 +188,20 @@ func (c *creation) trackNew(ctx context.Context, ref containerRef) bool {
 	return !c.diags.HasError()
 }
 
-// start boots the container when it should run or be provisioned.
+// start boots the container when it should run or be provisioned. A
+// container that does not start is still a good container: it is recorded
+// (a warning, not an error that would taint it and have the next apply
+// replace it), and the next apply starts it and provisions it.
 func (c *creation) start(ctx context.Context, ref containerRef) bool {
 	if !c.plan.Started.ValueBool() && !c.prov.runs() {
 		return true
 	}
 	if err := c.r.start(ctx, ref, c.diags); err != nil {
-		c.diags.AddError("Unable to Start Container", fmt.Sprintf(
-			"Container %d on node %s was created but did not start: %v", ref.vmid, ref.node, err))
-		return false
+		c.notStarted = true
+		c.diags.AddWarning("Container Did Not Start", fmt.Sprintf(
+			"Container %d on node %s was created but did not start: %v\n\nIt is recorded as stopped and not "+
+				"provisioned; the next apply starts it and provisions it. Fix the cause first if it needs fixing.",
+			ref.vmid, ref.node, err))
 	}
 	return true
 }
@@ -201,7 +209,7 @@ func (c *creation) start(ctx context.Context, ref containerRef) bool {
 // provision applies the template inside the new container, then stops it
 // again when it should not run.
 func (c *creation) provision(ctx context.Context, ref containerRef) bool {
-	if !c.prov.runs() {
+	if !c.prov.runs() || c.notStarted {
 		c.plan.clearOutcome()
 		return true
 	}
@@ -229,9 +237,16 @@ func (c *creation) provision(ctx context.Context, ref containerRef) bool {
 
 // converge reads back what the container became and records it.
 func (c *creation) converge(ctx context.Context, ref containerRef) {
+	planned := c.plan.Started
 	c.r.refreshAfterChange(ctx, ref, c.plan, c.diags)
 	if c.diags.HasError() {
 		return
+	}
+	if c.notStarted {
+		// Terraform holds a create to the planned value of started; status
+		// says stopped, and the next refresh records started = false, so
+		// that plan starts it.
+		c.plan.Started = planned
 	}
 	c.diags.Append(c.state.Set(ctx, c.plan)...)
 }

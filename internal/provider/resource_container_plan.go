@@ -262,7 +262,8 @@ func (in planInputs) fillDescriptive(ctx context.Context, plan *containerResourc
 func (in planInputs) fillComputed(plan *containerResourceModel) {
 	started := plan.Started.ValueBool()
 	switch {
-	case plan.Started.IsUnknown():
+	case plan.Started.IsUnknown() || in.state == nil:
+		// A new container may fail to start; it is then kept, stopped.
 		plan.Status = types.StringUnknown()
 	case started:
 		plan.Status = types.StringValue("running")
