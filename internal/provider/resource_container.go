@@ -91,6 +91,7 @@ func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
+	r.data.noteTracked(ref.vmid)
 	ctx, cancel := context.WithTimeout(r.data.logContext(ctx), r.data.Timeouts.Read)
 	defer cancel()
 	if gone := r.refresh(ctx, ref, &state, &resp.Diagnostics); gone {

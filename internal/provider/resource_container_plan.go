@@ -55,6 +55,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		}
 	}
 	r.checkStorages(ctx, in, plan, &resp.Diagnostics)
+	r.warnDuplicateHostname(ctx, in, plan, &resp.Diagnostics)
 	r.checkPermissions(ctx, in, plan, &resp.Diagnostics)
 	r.planProvisioning(ctx, in, &plan, &resp.Diagnostics)
 	r.planRollback(ctx, in, plan, &resp.Diagnostics)
