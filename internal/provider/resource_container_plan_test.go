@@ -117,7 +117,7 @@ func TestFillFallbackOrder(t *testing.T) {
 			"swap": types.Int64Value(512), "cpulimit": types.Float64Value(0), "disk_size": types.Float64Value(4),
 			"storage": types.StringUnknown(), "unprivileged": types.BoolValue(true),
 			"os_template": newNormalizedString(normalizeOSTemplate, ""), "tags": newTagSet(nil),
-			"status": types.StringValue("running"), "id": types.StringUnknown(), "ipv4": types.StringUnknown(),
+			"status": types.StringUnknown(), "id": types.StringUnknown(), "ipv4": types.StringUnknown(),
 		},
 	}, {
 		name: "template defaults",
