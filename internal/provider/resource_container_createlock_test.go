@@ -106,11 +106,13 @@ func TestAccContainer_createDiedWithPVENoSSH(t *testing.T) {
 				ExpectNonEmptyPlan: true, // tainted; then the refresh fails
 				ExpectError: wrapTolerant("Container Locked by a Failed Create", "Container 150 on node pve",
 					"Run `pct unlock 150` on node pve, then run Terraform again"),
-				Check: checkLock(cs, 150, "create"),
 			},
 			{
 				// What pct unlock does on the node.
 				PreConfig: func() {
+					if err := checkLock(cs, 150, "create")(nil); err != nil {
+						t.Fatal(err)
+					}
 					err := cs.current().EditConfigOutOfBand(150, func(text string) string {
 						return strings.Replace(text, "lock: create\n", "", 1)
 					})

@@ -51,7 +51,6 @@ resource "pve_lxc_container" "test" {
   mount_points = { mp0 = { storage = "local-lvm", size = 4, path = "/srv" } }`),
 				ExpectError: wrapTolerant("Volume Cannot Shrink", "disk_size is 4 GiB, smaller than the 8 GiB the volume has",
 					"Proxmox VE cannot shrink a volume", "terraform taint <address>"),
-				Check: untouched,
 			},
 			{
 				Config: cfg(`vmid = 100
