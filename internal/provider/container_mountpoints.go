@@ -40,7 +40,7 @@ func mountPointsAttribute() schema.MapNestedAttribute {
 func mountPointAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"storage": schema.StringAttribute{
-			MarkdownDescription: "Storage to allocate the volume on. Changing it replaces the container.",
+			MarkdownDescription: "Storage to allocate the volume on; it must hold container volumes (`rootdir` content). Changing it replaces the container.",
 			Required:            true,
 			Validators:          []validator.String{storageID()},
 		},

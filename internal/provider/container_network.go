@@ -51,7 +51,7 @@ func networkAttributes() map[string]schema.Attribute {
 			Validators:          []validator.String{stringvalidator.RegexMatches(interfaceNameRE, "must be an interface name")},
 		},
 		"bridge": schema.StringAttribute{
-			MarkdownDescription: "Bridge to attach to (default: the template's bridge, else `vmbr0`).",
+			MarkdownDescription: "Bridge to attach to, e.g. `vmbr0` (default: the template's bridge, else `vmbr0`).",
 			Optional:            true,
 			Computed:            true,
 			Validators:          []validator.String{bridgeName()},

@@ -27,13 +27,13 @@ func startupAttribute() schema.SingleNestedAttribute {
 
 func startupAttributes() map[string]schema.Attribute {
 	attribute := func(desc string) schema.Int64Attribute {
-		return schema.Int64Attribute{MarkdownDescription: desc + " (0–2147483647).", Optional: true, CustomType: wholeNumber(),
+		return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, CustomType: wholeNumber(),
 			Validators: []validator.Int64{int64validator.Between(0, maxStartupValue)}}
 	}
 	return map[string]schema.Attribute{
-		"order": attribute("Start order (lower starts first, stops last)"),
-		"up":    attribute("Seconds to wait after starting before starting the next guest"),
-		"down":  attribute("Shutdown timeout in seconds"),
+		"order": attribute("Start order, 0–2147483647: lower starts first and stops last."),
+		"up":    attribute("Seconds (0–2147483647) to wait after starting before starting the next guest."),
+		"down":  attribute("Shutdown timeout in seconds (0–2147483647)."),
 	}
 }
 

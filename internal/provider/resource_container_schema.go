@@ -60,7 +60,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"hostname": schema.StringAttribute{
 				MarkdownDescription: "Host name: a DNS label of at most 63 characters. Defaults to the template's " +
-					"name when that is a valid label, else Proxmox VE's `CT<vmid>`.",
+					"name when that is a valid label, else Proxmox VE's `CT<vmid>`. The plan of a new container warns " +
+					"when another container of the cluster already has the name (perhaps one an interrupted apply " +
+					"left behind), with the `terraform import` command to adopt it.",
 				Optional: true,
 				Computed: true,
 				Validators: []validator.String{stringvalidator.RegexMatches(hostnameRE,
@@ -113,15 +115,16 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"disk_size": schema.Float64Attribute{
 				MarkdownDescription: "Root filesystem size in GiB (0.1–8589934591). Growing it resizes the disk in place; " +
-					"Proxmox VE cannot shrink a volume, so a smaller size is an error at plan time (replace the " +
-					"container deliberately with `terraform apply -replace=<address>`). Default: the template's, else 4.",
+					"Proxmox VE cannot shrink a volume, so a smaller size is an error at plan time (to rebuild the " +
+					"container with a smaller disk on purpose, `terraform taint` it first). Default: the template's, else 4.",
 				Optional:   true,
 				Computed:   true,
 				Validators: []validator.Float64{float64validator.Between(minDiskGiB, float64(maxDiskGiB))},
 			},
 			"storage": schema.StringAttribute{
-				MarkdownDescription: "Storage of the root filesystem. Default: the template's, else the node's " +
-					"first storage that holds container volumes. Changing it replaces the container.",
+				MarkdownDescription: "Storage of the root filesystem; it must hold container volumes (`rootdir` " +
+					"content), which the plan checks. Default: the template's, else the node's first storage that " +
+					"holds container volumes. Changing it replaces the container.",
 				Optional:   true,
 				Computed:   true,
 				Validators: []validator.String{storageID()},
