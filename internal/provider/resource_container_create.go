@@ -17,7 +17,8 @@ import (
 
 // creation is one Create of a container, phase by phase: loadTemplate,
 // resolveImage, create, trackNew, start, provision, converge. Each phase
-// reports into diags and says whether the next may run.
+// reports into diags and says whether the next may run (start always lets
+// it: a container that does not start is kept).
 type creation struct {
 	r     *containerResource
 	plan  *containerResourceModel
@@ -192,9 +193,9 @@ func (c *creation) trackNew(ctx context.Context, ref containerRef) bool {
 // container that does not start is still a good container: it is recorded
 // (a warning, not an error that would taint it and have the next apply
 // replace it), and the next apply starts it and provisions it.
-func (c *creation) start(ctx context.Context, ref containerRef) bool {
+func (c *creation) start(ctx context.Context, ref containerRef) {
 	if !c.plan.Started.ValueBool() && !c.prov.runs() {
-		return true
+		return
 	}
 	if err := c.r.start(ctx, ref, c.diags); err != nil {
 		c.notStarted = true
@@ -203,7 +204,6 @@ func (c *creation) start(ctx context.Context, ref containerRef) bool {
 				"provisioned; the next apply starts it and provisions it. Fix the cause first if it needs fixing.",
 			ref.vmid, ref.node, err))
 	}
-	return true
 }
 
 // provision applies the template inside the new container, then stops it
