@@ -162,6 +162,7 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Most API requests the provider has in flight at once (default 8). " +
 					"Environment: `PVE_MAX_PARALLEL_REQUESTS`.",
 				Optional:   true,
+				CustomType: wholeNumber(),
 				Validators: []validator.Int64{int64validator.Between(1, 256)},
 			},
 			"default_timeouts": schema.SingleNestedAttribute{
@@ -213,6 +214,7 @@ func sshBlockSchema() schema.SingleNestedBlock {
 			"port": schema.Int64Attribute{
 				MarkdownDescription: "SSH port of the nodes (default 22). Environment: `PVE_SSH_PORT`.",
 				Optional:            true,
+				CustomType:          wholeNumber(),
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 			},
 			"known_hosts": schema.StringAttribute{
@@ -244,6 +246,7 @@ func sshBlockSchema() schema.SingleNestedBlock {
 						"port": schema.Int64Attribute{
 							MarkdownDescription: "SSH port of this node (default: the block's `port`).",
 							Optional:            true,
+							CustomType:          wholeNumber(),
 							Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 						},
 					},

@@ -76,6 +76,10 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 	boolOverride := func(desc string) schema.BoolAttribute {
 		return schema.BoolAttribute{MarkdownDescription: desc, Optional: true}
 	}
+	boundedInt := func(desc string, low, high int64) schema.Int64Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, CustomType: wholeNumber(),
+			Validators: []validator.Int64{int64validator.Between(low, high)}}
+	}
 	resp.Schema = schema.Schema{
 		Version: specStateVersion,
 		MarkdownDescription: "A finalised template spec: a discovered spec or a template directory, with overrides and " +
@@ -116,12 +120,12 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Overrides of individual container defaults; unset ones keep the source's.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
-					"cores":        schema.Int64Attribute{MarkdownDescription: "CPU cores (1–8192).", Optional: true, Validators: []validator.Int64{int64validator.Between(1, 8192)}},
-					"memory":       schema.Int64Attribute{MarkdownDescription: "Memory in MiB (at least 16).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(16)}},
-					"swap":         schema.Int64Attribute{MarkdownDescription: "Swap in MiB.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"disk_size":    schema.Int64Attribute{MarkdownDescription: "Root filesystem in GiB (at least 1).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
-					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true},
-					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true},
+					"cores":        boundedInt("CPU cores (1–8192).", 1, maxCores),
+					"memory":       boundedInt("Memory in MiB (16–8796093022207).", minMemoryMiB, maxMemoryMiB),
+					"swap":         boundedInt("Swap in MiB (0–8796093022207).", 0, maxMemoryMiB),
+					"disk_size":    boundedInt("Root filesystem in GiB (1–8589934591).", 1, maxDiskGiB),
+					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true, Validators: []validator.String{storageID()}},
+					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true, Validators: []validator.String{bridgeName()}},
 					"unprivileged": boolOverride("Run containers unprivileged."),
 					"features": schema.SingleNestedAttribute{
 						MarkdownDescription: "Feature flags.",
@@ -149,6 +153,7 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Storage a missing OS image is downloaded to (default: the node's first storage for container templates).",
 				Optional:            true,
 				Computed:            true,
+				Validators:          []validator.String{storageID()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"os_template_volid": schema.StringAttribute{

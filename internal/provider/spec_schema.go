@@ -130,7 +130,7 @@ func rAttributes(fields []specField, computed bool) map[string]rschema.Attribute
 		case specString:
 			out[f.name] = rschema.StringAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
 		case specInt:
-			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
+			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional, CustomType: wholeNumber()}
 		case specBool:
 			out[f.name] = rschema.BoolAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
 		case specStringList:

@@ -71,7 +71,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 	var best *OSImage
 	var bestFile string
 	for _, s := range storages {
-		if (!s.Enabled && !s.Active) || !s.holds("vztmpl") {
+		if (!s.Enabled && !s.Active) || !s.Holds("vztmpl") {
 			continue
 		}
 		vols, volsCached, err := c.osImageVolumes(ctx, node, s.Storage)
@@ -93,6 +93,14 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		return nil, cached, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
 	}
 	return best, cached, nil
+}
+
+// NodeStorages lists a node's storages, as ListStorage(node, "") does,
+// through the lookup cache: the plans of many containers on one node share
+// one request. Callers must not modify the returned slice.
+func (c *Client) NodeStorages(ctx context.Context, node string) ([]Storage, error) {
+	storages, _, err := c.nodeStorages(ctx, node)
+	return storages, err
 }
 
 // nodeStorages is ListStorage(node, "") through the lookup cache.
@@ -208,7 +216,7 @@ func (c *Client) firstStorageFor(ctx context.Context, node, content string) (str
 		return "", err
 	}
 	for _, s := range storages {
-		if (s.Enabled || s.Active) && s.holds(content) {
+		if (s.Enabled || s.Active) && s.Holds(content) {
 			return s.Storage, nil
 		}
 	}
