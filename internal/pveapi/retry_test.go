@@ -224,7 +224,9 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 	c := newTestClient(t, f, func(cfg *Config) {
 		cfg.Retry = RetryPolicy{MaxRetries: 5, MinBackoff: time.Hour, MaxBackoff: time.Hour}
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	// Long enough for the first attempt on a loaded machine; the retry
+	// would wait an hour, so the deadline always ends the wait.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	_, err := c.Version(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
