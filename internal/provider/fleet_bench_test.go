@@ -15,7 +15,7 @@ import (
 )
 
 // fleetSize is the number of containers in each fleet of BenchmarkFleetPlan.
-const fleetSize = 2
+const fleetSize = 100
 
 // BenchmarkFleetPlan measures what a fleet built from one template costs
 // compared with plain containers (DESIGN §11: at most 8 KB of state per

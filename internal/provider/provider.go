@@ -167,6 +167,7 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Most API requests the provider has in flight at once (default 8). " +
 					"Environment: `PVE_MAX_PARALLEL_REQUESTS`; bpg/proxmox has no equivalent variable.",
 				Optional:   true,
+				CustomType: wholeNumber(),
 				Validators: []validator.Int64{int64validator.Between(1, 256)},
 			},
 			"connect_timeout": schema.StringAttribute{
@@ -237,6 +238,7 @@ func sshBlockSchema() schema.SingleNestedBlock {
 			"port": schema.Int64Attribute{
 				MarkdownDescription: "SSH port of the nodes (default 22). Environment: `PVE_SSH_PORT`; bpg/proxmox has no equivalent variable.",
 				Optional:            true,
+				CustomType:          wholeNumber(),
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 			},
 			"known_hosts": schema.StringAttribute{
@@ -268,6 +270,7 @@ func sshBlockSchema() schema.SingleNestedBlock {
 						"port": schema.Int64Attribute{
 							MarkdownDescription: "SSH port of this node (default: the block's `port`).",
 							Optional:            true,
+							CustomType:          wholeNumber(),
 							Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 						},
 					},

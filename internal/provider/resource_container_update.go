@@ -55,6 +55,14 @@ func (u *update) reconfigure(ctx context.Context, ref containerRef) (lxcconf.Cha
 		return lxcconf.Change{}, false
 	}
 	cfg, err := api.ContainerConfig(ctx, ref.node, ref.vmid)
+	if err == nil && cfg.LockedByCreate() {
+		switch u.r.clearStaleCreateLock(ctx, ref, u.diags) {
+		case lockStays:
+			return lxcconf.Change{}, false
+		case lockRemoved:
+			cfg, err = api.ContainerConfig(ctx, ref.node, ref.vmid) // the unlock rewrote it
+		}
+	}
 	if err != nil {
 		u.diags.AddError("Unable to Update Container", fmt.Sprintf("Reading the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
 		return lxcconf.Change{}, false

@@ -27,10 +27,11 @@ type Client struct {
 	auth      authenticator
 	retry     RetryPolicy
 	poll      TaskPollPolicy
-	requests  semaphore    // MaxParallelRequests
-	vmidLock  semaphore    // serialises nextid + create
-	imageLock semaphore    // serialises EnsureOSImage, so one image is downloaded once
-	lookups   *lookupCache // storage lists and OS images, shared by the creates of one apply
+	requests  semaphore       // MaxParallelRequests
+	vmidLock  semaphore       // serialises nextid + create
+	imageLock semaphore       // serialises EnsureOSImage, so one image is downloaded once
+	verified  map[string]bool // image files checked against a checksum (under imageLock)
+	lookups   *lookupCache    // storage lists and OS images, shared by the creates of one apply
 	userAgent string
 	now       func() time.Time
 
@@ -72,6 +73,7 @@ func New(cfg Config) (*Client, error) {
 		requests:  newSemaphore(parallel),
 		vmidLock:  newSemaphore(1),
 		imageLock: newSemaphore(1),
+		verified:  map[string]bool{},
 		userAgent: cfg.UserAgent,
 		now:       cfg.Now,
 

@@ -32,8 +32,10 @@
 //     and collision-free VMID allocation; createlock.go: telling a running
 //     create from one that died and left "lock: create" behind.
 //   - osimage.go, lookupcache.go: finding (by pveformat's appliance name
-//     rules) and downloading OS images, and the short-lived cache of the
-//     storage and image lists every create repeats.
+//     rules) and downloading OS images, and the
+//     short-lived cache of the storage and image lists every create repeats;
+//     osimage_url.go: images downloaded from a URL (download-url,
+//     query-url-metadata, checksums).
 //
 // Behaviour follows real PVE (pve-http-server, pve-container), not a fake: a
 // body is never sent with GET or DELETE, booleans are 0/1, CSRF tokens go

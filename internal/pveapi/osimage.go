@@ -21,8 +21,12 @@ type OSImage struct {
 	Storage string
 	// Downloaded is true when EnsureOSImage had to fetch it.
 	Downloaded bool
-	// Task is the download task, when there was one.
+	// Task is the download task, when there was one (for an image from a
+	// URL with a checksum also the task that verified a file already there).
 	Task *TaskResult
+
+	// size and ctime tell one version of the file from another.
+	size, ctime int64
 }
 
 // ErrOSImageNotFound reports an image that is neither on the node nor in the
@@ -56,7 +60,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		}
 		for _, v := range vols {
 			if v.VolID == ref || volumeFile(v.VolID) == file {
-				return &OSImage{VolID: v.VolID, Storage: storage}, cached, nil
+				return &OSImage{VolID: v.VolID, Storage: storage, size: v.Size, ctime: v.CTime}, cached, nil
 			}
 		}
 		return nil, cached, fmt.Errorf("%w: %s is not on storage %s of node %s", ErrOSImageNotFound, ref, storage, node)
@@ -68,7 +72,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 	var best *OSImage
 	var bestFile string
 	for _, s := range storages {
-		if (!s.Enabled && !s.Active) || !s.holds("vztmpl") {
+		if (!s.Enabled && !s.Active) || !s.Holds("vztmpl") {
 			continue
 		}
 		vols, volsCached, err := c.osImageVolumes(ctx, node, s.Storage)
@@ -82,7 +86,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 				continue
 			}
 			if best == nil || pveformat.CompareApplianceVersions(file, bestFile) > 0 {
-				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage}, file
+				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage, size: v.Size, ctime: v.CTime}, file
 			}
 		}
 	}
@@ -90,6 +94,14 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		return nil, cached, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
 	}
 	return best, cached, nil
+}
+
+// NodeStorages lists a node's storages, as ListStorage(node, "") does,
+// through the lookup cache: the plans of many containers on one node share
+// one request. Callers must not modify the returned slice.
+func (c *Client) NodeStorages(ctx context.Context, node string) ([]Storage, error) {
+	storages, _, err := c.nodeStorages(ctx, node)
+	return storages, err
 }
 
 // nodeStorages is ListStorage(node, "") through the lookup cache.
@@ -107,17 +119,34 @@ func (c *Client) osImageVolumes(ctx context.Context, node, storage string) ([]St
 	})
 }
 
-// EnsureOSImage returns the image ref names on node, downloading it through
-// the node's appliance index (POST /nodes/{node}/aplinfo) when no storage
-// holds it yet. storage is where a download goes; empty means the storage a
-// volid names, else the node's first storage that takes vztmpl content.
-// Calls are serialised per Client, so templates and containers applied in
-// parallel that need the same image download it once.
+// EnsureOSImage returns the image ref names on node, downloading it when no
+// storage holds it yet: an appliance through the node's appliance index
+// (POST /nodes/{node}/aplinfo), an http(s) URL with download-url (see
+// EnsureOSImageWithChecksum). storage is where a download goes; empty
+// means the storage a volid names, else the node's first storage that
+// takes vztmpl content. Calls are serialised per Client, so templates and
+// containers applied in parallel that need the same image download it once.
 func (c *Client) EnsureOSImage(ctx context.Context, node, ref, storage string) (*OSImage, error) {
+	return c.EnsureOSImageWithChecksum(ctx, node, ref, storage, ImageChecksum{})
+}
+
+// EnsureOSImageWithChecksum is EnsureOSImage that also accepts an image
+// from a URL with the checksum it must have: the node downloads it under
+// the URL's file name unless a storage holds that file already; with a
+// checksum, Proxmox VE verifies the download, or the file already there
+// (once per file version and Client), and a mismatch is
+// ErrImageChecksumMismatch. A checksum for anything but a URL is an error.
+func (c *Client) EnsureOSImageWithChecksum(ctx context.Context, node, ref, storage string, checksum ImageChecksum) (*OSImage, error) {
 	if err := c.imageLock.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer c.imageLock.release()
+	if IsImageURL(ref) {
+		return c.ensureURLImage(ctx, node, ref, storage, checksum)
+	}
+	if !checksum.IsZero() {
+		return nil, fmt.Errorf("a checksum applies only to an OS image downloaded from a URL, not to %s", ref)
+	}
 	img, err := c.FindOSImage(ctx, node, ref)
 	if err == nil {
 		return img, nil
@@ -188,7 +217,7 @@ func (c *Client) firstStorageFor(ctx context.Context, node, content string) (str
 		return "", err
 	}
 	for _, s := range storages {
-		if (s.Enabled || s.Active) && s.holds(content) {
+		if (s.Enabled || s.Active) && s.Holds(content) {
 			return s.Storage, nil
 		}
 	}

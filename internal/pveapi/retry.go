@@ -109,7 +109,8 @@ const StatusProxyError = 596
 //
 //   - Reads (and the ticket login, which changes nothing) are retried on
 //     transport errors and 5xx answers, except 501 (not implemented), 596
-//     (proxy to node failed) and 500s that name a missing object.
+//     (proxy to node failed), 500s that name a missing object and a node's
+//     report of another server's answer ("invalid server response: …").
 //   - Mutations are retried only on known transient PVE messages (lock
 //     timeouts, "got no worker upid") and on connection failures that
 //     happened before the request was sent; never on a plain 500 or a
@@ -140,6 +141,10 @@ func retryable(ctx context.Context, idempotent bool, err error) bool {
 		case apiErr.Status == http.StatusNotImplemented, apiErr.Status == StatusProxyError:
 			return false
 		case errors.Is(apiErr, ErrNotFound):
+			return false
+		case strings.HasPrefix(apiErr.Message, "invalid server response:"):
+			// The node reached the URL (query-url-metadata) and reports
+			// that server's answer, which a retry seconds later repeats.
 			return false
 		}
 		return true

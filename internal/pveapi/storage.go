@@ -38,8 +38,9 @@ func (s Storage) SnapshotsContainerVolumes() (supported, known bool) {
 	return false, false
 }
 
-// holds says whether the storage takes content of a type ("vztmpl").
-func (s Storage) holds(content string) bool {
+// Holds says whether the storage takes content of a type ("vztmpl",
+// "rootdir").
+func (s Storage) Holds(content string) bool {
 	return slices.Contains(strings.Split(s.Content, ","), content)
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -148,7 +147,7 @@ func (s *Server) downloadTemplate(ctx context.Context, t *task, node string, sc 
 		return nil
 	}
 	location := "https://images.pvesim.invalid/system/" + a.Template
-	dest := filepath.Join("/", templateFileRel(sc, a.Template))
+	dest := contentFile{sc: sc, content: "vztmpl", file: a.Template}.nodePath()
 	t.log("downloading %s to %s", location, dest)
 	if err := s.taskWork(ctx, t, s.cfg.taskDuration("download")); err != nil {
 		return err
@@ -163,40 +162,20 @@ func (s *Server) downloadTemplate(ctx context.Context, t *task, node string, sc 
 // storeTemplate has the backend prepare the image file and registers the
 // vztmpl volume.
 func (s *Server) storeTemplate(ctx context.Context, node string, sc StorageConfig, a appliance, log func(string)) error {
-	rel := templateFileRel(sc, a.Template)
-	path := filepath.Join(s.nodeFS(node), rel)
+	f := contentFile{sc: sc, content: "vztmpl", file: a.Template}
+	path := filepath.Join(s.nodeFS(node), f.rel())
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	if err := s.backend.PrepareImage(ctx, a.Template, path, log); err != nil {
 		return fmt.Errorf("download failed: %w", err)
 	}
-	size, sum, err := fileSizeAndSHA512(path)
+	sum, err := fileDigest("sha512", path)
 	if err != nil {
 		return err
 	}
 	log(fmt.Sprintf("sha512 of the downloaded file: %s (the simulator does not verify index checksums)", sum))
-	volid := sc.ID + ":vztmpl/" + a.Template
-	s.mu.Lock()
-	s.volumes[volumeKey(node, volid)] = &volume{Node: node, Storage: sc.ID, VolID: volid, Content: "vztmpl",
-		Format: templateFormat(a.Template), Size: size, CTime: s.now().Unix(), File: rel}
-	s.mu.Unlock()
-	s.persist()
-	return nil
-}
-
-func fileSizeAndSHA512(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer func() { _ = f.Close() }()
-	h := sha512.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return s.registerContentFile(node, f)
 }
 
 // installTemplates puts Config.Templates on every node's "local" storage.

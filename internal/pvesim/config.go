@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -71,6 +72,10 @@ type Config struct {
 	// or an appliance name, "debian-12-standard", for its newest version)
 	// put on every node's "local" storage at start, as if downloaded earlier.
 	Templates []string
+	// DownloadRootCAs are the certificate authorities the nodes trust when
+	// they fetch a URL (download-url, query-url-metadata), like a node's
+	// system trust store. Default: the system's roots.
+	DownloadRootCAs *x509.CertPool
 	// Logf receives the simulator's diagnostics. Default: discarded.
 	Logf func(format string, args ...any)
 }
