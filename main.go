@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 
@@ -28,11 +29,12 @@ func main() {
 			os.Exit(run(os.Args[2:]))
 		}
 	}
+	debug, code, exit := parseFlags(os.Args[1:], os.Stdout, os.Stderr)
+	if exit {
+		os.Exit(code)
+	}
 
-	var debug bool
-	flag.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
-	flag.Parse()
-
+	provider.TuneGarbageCollector()
 	if err := provider.SilenceUnreadLogs(debug); err != nil {
 		log.Fatal(err)
 	}
@@ -58,4 +60,42 @@ var subcommands = map[string]func(args []string) int{
 		fmt.Println(version)
 		return 0
 	},
+}
+
+// parseFlags reads the provider mode's flags. exit is true when the binary
+// should stop with code instead of serving: after --help, --version or a
+// flag error.
+func parseFlags(args []string, stdout, stderr io.Writer) (debug bool, code int, exit bool) {
+	fs := flag.NewFlagSet("terraform-provider-pve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&debug, "debug", false, "start the provider with support for debuggers like delve")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() { usage(fs, stderr) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, 0, true
+		}
+		return false, 2, true
+	}
+	if *showVersion {
+		_, _ = fmt.Fprintln(stdout, version)
+		return false, 0, true
+	}
+	if fs.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "terraform-provider-pve: unknown subcommand %q\n\n", fs.Arg(0))
+		usage(fs, stderr)
+		return false, 2, true
+	}
+	return debug, 0, false
+}
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	_, _ = fmt.Fprint(w, `Usage:
+  terraform-provider-pve [-debug]        serve the provider (Terraform starts it this way)
+  terraform-provider-pve simulate [...]  run a Proxmox VE simulator; "simulate -h" lists its flags
+  terraform-provider-pve version         print the version
+
+Flags:
+`)
+	fs.PrintDefaults()
 }

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    pve = {
+      source = "lxctm/pve"
+    }
+  }
+}
+
 # API token authentication: the usual choice for automation.
 provider "pve" {
   endpoint        = "https://pve.example.com:8006"
@@ -7,7 +15,7 @@ provider "pve" {
   # SSH to the nodes is needed only to provision containers (pct exec).
   ssh {
     username    = "root"
-    private_key = file("~/.ssh/id_ed25519")
+    private_key = var.ssh_private_key
     host_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsFO9jXoaHRd4C4iqAo06DWVZbGr8FCCbVJ7mDjZvV9"
 
     node {
@@ -18,6 +26,13 @@ provider "pve" {
 }
 
 variable "pve_api_token" {
-  type      = string
-  sensitive = true
+  description = "API token, \"user@realm!tokenid=secret\"; or leave it unset and export PVE_API_TOKEN."
+  type        = string
+  sensitive   = true
+}
+
+variable "ssh_private_key" {
+  description = "Unencrypted private key for root on the nodes, e.g. the contents of ~/.ssh/id_ed25519."
+  type        = string
+  sensitive   = true
 }

@@ -3,9 +3,12 @@
 #
 #   demo.sh up      build the provider, start the simulator (kept running in
 #                   the background, state under the cache dir), apply main.tf
+#   demo.sh check   plan again: fails unless the plan shows no changes
 #   demo.sh down    destroy what the demo created and stop the simulator
 #
 # Running `up` twice is fine: the second apply has nothing to change.
+# PVE_DEMO_CLI picks the CLI (a terraform or tofu binary); by default the
+# one .ci/find-terraform finds.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -39,11 +42,13 @@ build() {
 	say "building the provider"
 	mkdir -p "$bin"
 	(cd "$repo" && go build -trimpath -ldflags "-X main.version=demo" -o "$bin/terraform-provider-pve" .)
-	# dev_overrides: terraform uses the binary just built, no registry, no init.
+	# dev_overrides: the CLI uses the binary just built, no registry, no init
+	# (one entry for Terraform's default registry, one for OpenTofu's).
 	cat >"$tfrc" <<EOF
 provider_installation {
   dev_overrides {
-    "registry.terraform.io/lxctm/pve" = "$bin"
+    "registry.terraform.io/lxctm/pve"  = "$bin"
+    "registry.opentofu.org/lxctm/pve" = "$bin"
   }
   direct {}
 }
@@ -140,7 +145,11 @@ sim_env() {
 }
 
 terraform_bin() {
-	"$repo/.ci/find-terraform"
+	if [ -n "${PVE_DEMO_CLI:-}" ]; then
+		echo "$PVE_DEMO_CLI"
+	else
+		"$repo/.ci/find-terraform"
+	fi
 }
 
 up() {
@@ -167,6 +176,20 @@ Run 'make demo' again (nothing to change), or 'make demo-destroy' to remove ever
 EOF
 }
 
+check() {
+	sim_running && [ -s "$ready" ] || { echo "the demo is not running: run make demo first" >&2; exit 1; }
+	sim_env
+	local tf rc=0
+	tf="$(terraform_bin)"
+	say "terraform plan in examples/quickstart: nothing may change"
+	(cd "$here" && "$tf" plan -detailed-exitcode -input=false) || rc=$?
+	case "$rc" in
+	0) say "no changes" ;;
+	2) echo "the plan after make demo shows changes" >&2; exit 1 ;;
+	*) exit "$rc" ;;
+	esac
+}
+
 down() {
 	if [ ! -f "$here/terraform.tfstate" ] && ! sim_running; then
 		say "nothing to destroy"
@@ -190,6 +213,7 @@ down() {
 
 case "${1:-up}" in
 up) up ;;
+check) check ;;
 down) down ;;
-*) echo "usage: $0 up|down" >&2; exit 2 ;;
+*) echo "usage: $0 up|check|down" >&2; exit 2 ;;
 esac

@@ -24,7 +24,6 @@ import (
 
 var (
 	slotRE = regexp.MustCompile(`^mp([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$`)
-	pathRE = regexp.MustCompile(`^/`)
 )
 
 func mountPointsAttribute() schema.MapNestedAttribute {
@@ -41,18 +40,20 @@ func mountPointsAttribute() schema.MapNestedAttribute {
 func mountPointAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"storage": schema.StringAttribute{
-			MarkdownDescription: "Storage to allocate the volume on. Changing it replaces the container.",
+			MarkdownDescription: "Storage to allocate the volume on; it must hold container volumes (`rootdir` content). Changing it replaces the container.",
 			Required:            true,
+			Validators:          []validator.String{storageID()},
 		},
 		"size": schema.Float64Attribute{
-			MarkdownDescription: "Size in GiB. Growing resizes in place; shrinking replaces the container.",
-			Required:            true,
-			Validators:          []validator.Float64{float64validator.AtLeast(0.1)},
+			MarkdownDescription: "Size in GiB (0.1–8589934591). Growing resizes in place; Proxmox VE cannot shrink a " +
+				"volume, so a smaller size is an error at plan time.",
+			Required:   true,
+			Validators: []validator.Float64{float64validator.Between(minDiskGiB, float64(maxDiskGiB))},
 		},
 		"path": schema.StringAttribute{
 			MarkdownDescription: "Mount path inside the container.",
 			Required:            true,
-			Validators:          []validator.String{stringvalidator.RegexMatches(pathRE, "must be an absolute path")},
+			Validators:          []validator.String{mountPath()},
 		},
 		"read_only": schema.BoolAttribute{MarkdownDescription: "Mount read-only.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
 		"backup":    schema.BoolAttribute{MarkdownDescription: "Include the volume in backups.", Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
@@ -167,7 +168,7 @@ func (in planInputs) planMountPoints(ctx context.Context, planned types.Map, dia
 }
 
 // mountPointReplacements lists the mount point changes PVE cannot make in
-// place: another storage, or a smaller size.
+// place: another storage. (A smaller size is refused, see shrunkVolumes.)
 func mountPointReplacements(ctx context.Context, planned, prior types.Map, diags *diag.Diagnostics) []path.Path {
 	if planned.IsUnknown() || prior.IsNull() || planned.IsNull() {
 		return nil
@@ -175,16 +176,9 @@ func mountPointReplacements(ctx context.Context, planned, prior types.Map, diags
 	want, had := mountPointModelsOf(ctx, planned, diags), mountPointModelsOf(ctx, prior, diags)
 	var out []path.Path
 	for _, slot := range slices.Sorted(maps.Keys(had)) {
-		p := had[slot]
 		mp, stays := want[slot]
-		if !stays {
-			continue
-		}
-		if known(mp.Storage) && !mp.Storage.Equal(p.Storage) {
+		if stays && known(mp.Storage) && !mp.Storage.Equal(had[slot].Storage) {
 			out = append(out, path.Root("mount_points").AtMapKey(slot).AtName("storage"))
-		}
-		if known(mp.Size) && mp.Size.ValueFloat64() < p.Size.ValueFloat64() {
-			out = append(out, path.Root("mount_points").AtMapKey(slot).AtName("size"))
 		}
 	}
 	return out

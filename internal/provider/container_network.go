@@ -51,9 +51,10 @@ func networkAttributes() map[string]schema.Attribute {
 			Validators:          []validator.String{stringvalidator.RegexMatches(interfaceNameRE, "must be an interface name")},
 		},
 		"bridge": schema.StringAttribute{
-			MarkdownDescription: "Bridge to attach to (default: the template's bridge, else `vmbr0`).",
+			MarkdownDescription: "Bridge to attach to, e.g. `vmbr0` (default: the template's bridge, else `vmbr0`).",
 			Optional:            true,
 			Computed:            true,
+			Validators:          []validator.String{bridgeName()},
 		},
 		"ip": schema.StringAttribute{
 			MarkdownDescription: "IPv4: `dhcp`, `manual` or an address in CIDR form (`10.0.0.5/24`).",
@@ -89,17 +90,19 @@ func networkAttributes() map[string]schema.Attribute {
 		"tag": schema.Int64Attribute{
 			MarkdownDescription: "VLAN tag (1–4094).",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.Between(1, 4094)},
+			CustomType:          wholeNumber(),
+			Validators:          []validator.Int64{int64validator.Between(minVLANTag, maxVLANTag)},
 		},
 		"mtu": schema.Int64Attribute{
 			MarkdownDescription: "MTU (64–65535; at most the bridge's).",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.Between(64, 65535)},
+			CustomType:          wholeNumber(),
+			Validators:          []validator.Int64{int64validator.Between(minMTU, maxMTU)},
 		},
 		"rate": schema.Float64Attribute{
-			MarkdownDescription: "Rate limit in MB/s.",
+			MarkdownDescription: "Rate limit in MB/s (0–8796093022207).",
 			Optional:            true,
-			Validators:          []validator.Float64{float64validator.AtLeast(0)},
+			Validators:          []validator.Float64{float64validator.Between(0, maxRateMBps)},
 		},
 		"link_down": schema.BoolAttribute{
 			MarkdownDescription: "Disconnect the interface, like pulling the plug (default `false`).",

@@ -26,11 +26,14 @@ func startupAttribute() schema.SingleNestedAttribute {
 }
 
 func startupAttributes() map[string]schema.Attribute {
-	atLeast0 := []validator.Int64{int64validator.AtLeast(0)}
+	attribute := func(desc string) schema.Int64Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, CustomType: wholeNumber(),
+			Validators: []validator.Int64{int64validator.Between(0, maxStartupValue)}}
+	}
 	return map[string]schema.Attribute{
-		"order": schema.Int64Attribute{MarkdownDescription: "Start order (lower starts first, stops last).", Optional: true, Validators: atLeast0},
-		"up":    schema.Int64Attribute{MarkdownDescription: "Seconds to wait after starting before starting the next guest.", Optional: true, Validators: atLeast0},
-		"down":  schema.Int64Attribute{MarkdownDescription: "Shutdown timeout in seconds.", Optional: true, Validators: atLeast0},
+		"order": attribute("Start order, 0–2147483647: lower starts first and stops last."),
+		"up":    attribute("Seconds (0–2147483647) to wait after starting before starting the next guest."),
+		"down":  attribute("Shutdown timeout in seconds (0–2147483647)."),
 	}
 }
 

@@ -22,3 +22,8 @@ func addTaskWarnings(diags *diag.Diagnostics, what string, res *pveapi.TaskResul
 func addContainerError(diags *diag.Diagnostics, summary string, ref containerRef, format string, args ...any) {
 	diags.AddError(summary, fmt.Sprintf("Container %d on node %s: ", ref.vmid, ref.node)+fmt.Sprintf(format, args...))
 }
+
+// addContainerWarning is addContainerError's warning.
+func addContainerWarning(diags *diag.Diagnostics, summary string, ref containerRef, format string, args ...any) {
+	diags.AddWarning(summary, fmt.Sprintf("Container %d on node %s: ", ref.vmid, ref.node)+fmt.Sprintf(format, args...))
+}

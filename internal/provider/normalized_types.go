@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/lxctm/terraform-provider-pve/internal/lxcconf"
+	"github.com/lxctm/terraform-provider-pve/internal/pveapi"
 	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
@@ -117,11 +118,17 @@ func (v normalizedStringValue) StringSemanticEquals(_ context.Context, newValuab
 }
 
 // sameOSTemplate says whether two OS image references name the same image:
-// equal strings, or an appliance name ("debian-12-standard") and a file or
-// volid of that appliance ("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst").
+// equal strings; a URL and a file, volid or URL of the same file name (a
+// node stores a download under its file name); or an appliance name
+// ("debian-12-standard") and a file or volid of that appliance
+// ("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst").
 func sameOSTemplate(a, b string) bool {
 	if a == b {
 		return true
+	}
+	fileA, fileB := pveapi.OSImageFile(a), pveapi.OSImageFile(b)
+	if (pveapi.IsImageURL(a) || pveapi.IsImageURL(b)) && fileA != "" && fileB != "" {
+		return fileA == fileB
 	}
 	return applianceOf(a) != "" && applianceOf(a) == applianceOf(b)
 }

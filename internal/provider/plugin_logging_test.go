@@ -43,16 +43,13 @@ func TestSilencedLoggers(t *testing.T) {
 	}
 }
 
-// loggingConfig is a configuration whose plan needs no API: the provider is
-// configured (which logs) and a package bucket is planned (which the SDK
-// and the framework log).
-const loggingConfig = requiredProviders + `
-provider "pve" {
-  endpoint  = "https://127.0.0.1:8006"
-  api_token = "root@pam!tf=00000000-0000-0000-0000-000000000000"
-  insecure  = true
-}
-
+// loggingConfig is a configuration whose plan makes one API request, the
+// connection check of configuring the provider (which logs), against a
+// simulator, and plans a package bucket (which the SDK and the framework
+// log).
+func loggingConfig(t *testing.T) string {
+	t.Helper()
+	return requiredProviders + providerBlock(newSim(t)) + `
 resource "pve_package_bucket" "tools" {
   name = "tools"
   package {
@@ -61,6 +58,7 @@ resource "pve_package_bucket" "tools" {
   }
 }
 `
+}
 
 // Log lines of the SDK (terraform-plugin-go), the framework and the
 // provider itself, as the provider writes them (hclog JSON) and as
@@ -82,7 +80,7 @@ func TestAccProviderLogging_traceWhenAsked(t *testing.T) {
 	}
 	tf := terraformBinary(t)
 	provider := buildTappedProvider(t)
-	dir := writeConfig(t, loggingConfig)
+	dir := writeConfig(t, loggingConfig(t))
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
 	code, out := runTerraform(t, tf, dir, provider.Env("TF_LOG=TRACE", "TF_LOG_PATH="+logPath), "plan", "-input=false", "-no-color")
 	if code != 0 {
@@ -117,7 +115,7 @@ func TestAccProviderLogging_silentWhenUnread(t *testing.T) {
 	}
 	tf := terraformBinary(t)
 	provider := buildTappedProvider(t)
-	dir := writeConfig(t, loggingConfig)
+	dir := writeConfig(t, loggingConfig(t))
 	code, out := runTerraform(t, tf, dir, provider.Env(), "plan", "-input=false", "-no-color")
 	if code != 0 {
 		t.Fatalf("terraform plan exited %d:\n%s", code, out)

@@ -51,6 +51,8 @@ type providerModel struct {
 	TLSFingerprint      types.String `tfsdk:"tls_fingerprint"`
 	MinTLS              types.String `tfsdk:"min_tls"`
 	MaxParallelRequests types.Int64  `tfsdk:"max_parallel_requests"`
+	ConnectTimeout      types.String `tfsdk:"connect_timeout"`
+	ResponseTimeout     types.String `tfsdk:"response_timeout"`
 	// The nested settings are objects, not structs, because a dynamic block
 	// or a variable can leave them unknown until plan.
 	DefaultTimeouts types.Object `tfsdk:"default_timeouts"`
@@ -96,8 +98,10 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 	durationValidators := []validator.String{durationString()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Turns LXC template directories into provisioned containers on Proxmox VE. " +
-			"Every setting can also come from the environment (`PVE_*`, or the `PROXMOX_VE_*` names of the " +
-			"bpg/proxmox provider); a value written in the configuration always wins.",
+			"Every setting except `default_timeouts` and the `ssh` block's `node` entries can also come from a `PVE_*` " +
+			"environment variable; where the bpg/proxmox provider has a variable for the same setting, its " +
+			"`PROXMOX_VE_*` name is read as a fallback. Each attribute names its variables. A value written in the " +
+			"configuration always wins.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				MarkdownDescription: "URL of the Proxmox VE API, e.g. `https://pve.example.com:8006`. Must use `https`. " +
@@ -136,20 +140,21 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Sensitive: true,
 			},
 			"insecure": schema.BoolAttribute{
-				MarkdownDescription: "Skip TLS certificate verification. Off by default; prefer `ca_cert` or " +
-					"`tls_fingerprint` for self-signed certificates. Cannot be combined with either. " +
+				MarkdownDescription: "Skip TLS certificate verification. Off by default, and warned about when on; " +
+					"prefer `ca_cert` or `tls_fingerprint` for self-signed certificates. Cannot be combined with either. " +
 					"Environment: `PVE_INSECURE`, `PROXMOX_VE_INSECURE`.",
 				Optional: true,
 			},
 			"ca_cert": schema.StringAttribute{
 				MarkdownDescription: "PEM certificate(s) of a CA to trust in addition to the system roots, e.g. " +
-					"`file(\"pve-root-ca.pem\")`. Environment: `PVE_CA_CERT` (PEM text or a path to a PEM file).",
+					"`file(\"pve-root-ca.pem\")`. Environment: `PVE_CA_CERT` (PEM text or a path to a PEM file); " +
+					"bpg/proxmox has no equivalent variable.",
 				Optional: true,
 			},
 			"tls_fingerprint": schema.StringAttribute{
 				MarkdownDescription: "Pin the server certificate by its SHA-256 fingerprint, in the colon-separated " +
 					"form the Proxmox VE UI shows (`AB:CD:…`). When pinned, the certificate need not chain to a " +
-					"trusted CA. Environment: `PVE_TLS_FINGERPRINT`.",
+					"trusted CA. Environment: `PVE_TLS_FINGERPRINT`; bpg/proxmox has no equivalent variable.",
 				Optional: true,
 			},
 			"min_tls": schema.StringAttribute{
@@ -160,9 +165,29 @@ func (p *pveProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"max_parallel_requests": schema.Int64Attribute{
 				MarkdownDescription: "Most API requests the provider has in flight at once (default 8). " +
-					"Environment: `PVE_MAX_PARALLEL_REQUESTS`.",
+					"Environment: `PVE_MAX_PARALLEL_REQUESTS`; bpg/proxmox has no equivalent variable.",
 				Optional:   true,
+				CustomType: wholeNumber(),
 				Validators: []validator.Int64{int64validator.Between(1, 256)},
+			},
+			"connect_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long opening a connection to the API may take, as a Go duration: the TCP " +
+					"connect and, separately, the TLS handshake (default `15s`). A server that accepts connections but " +
+					"never completes TLS fails after this long, naming the cause; it is not retried. " +
+					"Environment: `PVE_CONNECT_TIMEOUT`.",
+				Optional:   true,
+				Validators: durationValidators,
+			},
+			"response_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long the provider waits for the response headers of one API request once it " +
+					"is sent, and then again for the rest of the answer, as a Go duration (default `60s`). Long " +
+					"operations answer at once with a task that is " +
+					"waited for separately, under the resource's `timeouts`; only synchronous calls count here, the " +
+					"slowest being a configuration change that allocates a large mount point on slow storage. A server " +
+					"that never answers fails after this long, naming the cause; it is not retried. " +
+					"Environment: `PVE_RESPONSE_TIMEOUT`.",
+				Optional:   true,
+				Validators: durationValidators,
 			},
 			"default_timeouts": schema.SingleNestedAttribute{
 				MarkdownDescription: "Default operation timeouts for resources that do not set their own " +
@@ -207,24 +232,25 @@ func sshBlockSchema() schema.SingleNestedBlock {
 				Optional:            true,
 			},
 			"agent_socket": schema.StringAttribute{
-				MarkdownDescription: "Path of the ssh-agent socket (default `$SSH_AUTH_SOCK`). Environment: `PVE_SSH_AGENT_SOCKET`, `PROXMOX_VE_SSH_AGENT_SOCKET`.",
+				MarkdownDescription: "Path of the ssh-agent socket (default `$SSH_AUTH_SOCK`). Environment: `PVE_SSH_AGENT_SOCKET`, `PROXMOX_VE_SSH_AUTH_SOCK`.",
 				Optional:            true,
 			},
 			"port": schema.Int64Attribute{
-				MarkdownDescription: "SSH port of the nodes (default 22). Environment: `PVE_SSH_PORT`.",
+				MarkdownDescription: "SSH port of the nodes (default 22). Environment: `PVE_SSH_PORT`; bpg/proxmox has no equivalent variable.",
 				Optional:            true,
+				CustomType:          wholeNumber(),
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 			},
 			"known_hosts": schema.StringAttribute{
-				MarkdownDescription: "Path of an OpenSSH `known_hosts` file to verify host keys with (default `~/.ssh/known_hosts` when no `host_key` is set). Environment: `PVE_SSH_KNOWN_HOSTS`.",
+				MarkdownDescription: "Path of an OpenSSH `known_hosts` file to verify host keys with (default `~/.ssh/known_hosts` when no `host_key` is set). Environment: `PVE_SSH_KNOWN_HOSTS`; bpg/proxmox has no equivalent variable.",
 				Optional:            true,
 			},
 			"host_key": schema.StringAttribute{
-				MarkdownDescription: "Pinned host key in authorized_keys form (`ssh-ed25519 AAAA…`), the form `terraform-provider-pve simulate` prints. Several keys may be given, one per line. Environment: `PVE_SSH_HOST_KEY`.",
+				MarkdownDescription: "Pinned host key in authorized_keys form (`ssh-ed25519 AAAA…`), the form `terraform-provider-pve simulate` prints. Several keys may be given, one per line. Environment: `PVE_SSH_HOST_KEY`; bpg/proxmox has no equivalent variable.",
 				Optional:            true,
 			},
 			"insecure_ignore_host_key": schema.BoolAttribute{
-				MarkdownDescription: "Do not verify host keys. An explicit opt-out, warned about on every use. Environment: `PVE_SSH_INSECURE_IGNORE_HOST_KEY`.",
+				MarkdownDescription: "Do not verify host keys. An explicit opt-out, warned about on every use. Environment: `PVE_SSH_INSECURE_IGNORE_HOST_KEY`; bpg/proxmox has no equivalent variable.",
 				Optional:            true,
 			},
 		},
@@ -244,6 +270,7 @@ func sshBlockSchema() schema.SingleNestedBlock {
 						"port": schema.Int64Attribute{
 							MarkdownDescription: "SSH port of this node (default: the block's `port`).",
 							Optional:            true,
+							CustomType:          wholeNumber(),
 							Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 						},
 					},
@@ -265,22 +292,23 @@ func (p *pveProvider) ValidateConfig(ctx context.Context, req provider.ValidateC
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if insecure.ValueBool() && (isSet(caCert) || isSet(fingerprint)) {
+	if insecure.ValueBool() && (known(caCert) || known(fingerprint)) {
 		resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Conflicting TLS Settings",
 			"insecure = true turns certificate verification off, while ca_cert or tls_fingerprint asks for it to be done a particular way. Remove insecure, or remove ca_cert and tls_fingerprint.")
 	}
 }
 
 func (p *pveProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	data, diags := newProviderData(ctx, cfg, p.version, osEnv)
+	data, diags := configureProvider(ctx, req.Config, p.version, osEnv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if data.API != nil {
+		resp.Diagnostics.Append(checkConnection(data.logContext(ctx), data.API)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -2,13 +2,19 @@ package provider
 
 import (
 	"context"
-
-	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"crypto/tls"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func envMap(m map[string]string) envLookup {
@@ -18,12 +24,33 @@ func envMap(m map[string]string) envLookup {
 	}
 }
 
+// providerSchema is the provider block's schema.
+func providerSchema() schema.Schema {
+	var resp provider.SchemaResponse
+	(&pveProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
+	return resp.Schema
+}
+
 // emptyModel is a provider block with nothing set.
 func emptyModel() providerModel {
 	return providerModel{
 		SSH:             types.ObjectNull(sshBlockSchema().Type().(types.ObjectType).AttrTypes),
-		DefaultTimeouts: types.ObjectNull(map[string]attr.Type{}),
+		DefaultTimeouts: types.ObjectNull(providerSchema().Attributes["default_timeouts"].GetType().(types.ObjectType).AttrTypes),
 	}
+}
+
+// configureFromModel configures the provider as Configure does, from a
+// provider block given as a model: the model becomes the raw configuration
+// Terraform would send, unknown values included.
+func configureFromModel(t *testing.T, m providerModel, env map[string]string) (*providerData, diag.Diagnostics) {
+	t.Helper()
+	ctx := context.Background()
+	s := providerSchema()
+	block := tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}
+	if d := block.Set(ctx, &m); d.HasError() {
+		t.Fatalf("the test's provider block: %v", d)
+	}
+	return configureProvider(ctx, tfsdk.Config{Schema: s, Raw: block.Raw}, "test", envMap(env))
 }
 
 var sshNodeType = sshBlockSchema().Type().(types.ObjectType).AttrTypes["node"].(types.ListType).ElemType
@@ -212,7 +239,7 @@ func TestProviderConfigResolution(t *testing.T) {
 			if tc.model != nil {
 				tc.model(&m)
 			}
-			data, diags := newProviderData(context.Background(), m, "test", envMap(tc.env))
+			data, diags := configureFromModel(t, m, tc.env)
 			got := diagSummaries(diags)
 			if tc.wantErr != "" {
 				if !diags.HasError() || !strings.Contains(got, tc.wantErr) {
@@ -244,80 +271,133 @@ func TestProviderConfigResolution(t *testing.T) {
 	}
 }
 
-func TestProviderSSHConfig(t *testing.T) {
-	hostKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsFO9jXoaHRd4C4iqAo06DWVZbGr8FCCbVJ7mDjZvV9"
-	tests := []struct {
-		name     string
-		block    *sshModel
-		env      map[string]string
-		wantErr  string
-		wantWarn string
-		check    func(t *testing.T, d *providerData)
-	}{
-		{name: "no ssh at all", check: func(t *testing.T, d *providerData) {
-			if d.SSH != nil {
-				t.Fatalf("SSH = %+v, want nil", d.SSH)
-			}
-		}},
-		{
-			name:  "block with password and pinned key",
-			block: &sshModel{Password: types.StringValue("node-secret"), HostKey: types.StringValue(hostKey), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("127.0.0.1"), Port: types.Int64Value(2222)})},
-			check: func(t *testing.T, d *providerData) {
-				if d.SSH.Username != "root" || d.SSH.Port != 22 || len(d.SSH.HostKeys) != 1 || d.SSH.Nodes["pve"].Port != 2222 {
-					t.Fatalf("unexpected SSH config %+v", d.SSH)
-				}
-				if d.SSH.KnownHostsFile != "" {
-					t.Fatalf("known_hosts default must not apply when a key is pinned, got %q", d.SSH.KnownHostsFile)
-				}
-			},
-		},
-		{
-			name: "environment only",
-			env:  map[string]string{"PVE_SSH_PASSWORD": "node-secret", "PVE_SSH_PORT": "2200", "PVE_SSH_USERNAME": "admin"},
-			check: func(t *testing.T, d *providerData) {
-				if d.SSH == nil || d.SSH.Username != "admin" || d.SSH.Port != 2200 || !strings.HasSuffix(d.SSH.KnownHostsFile, "/.ssh/known_hosts") {
-					t.Fatalf("unexpected SSH config %+v", d.SSH)
-				}
-			},
-		},
-		{name: "no credentials", block: &sshModel{}, wantErr: "Missing SSH Credentials"},
-		{name: "bad private key", block: &sshModel{PrivateKey: types.StringValue("not a key")}, wantErr: "Invalid SSH Private Key"},
-		{name: "bad host key", block: &sshModel{Agent: types.BoolValue(true), HostKey: types.StringValue("nonsense")}, wantErr: "Invalid SSH Host Key"},
-		{
-			name:     "insecure host key is warned about",
-			block:    &sshModel{Agent: types.BoolValue(true), InsecureIgnoreHostKey: types.BoolValue(true)},
-			wantWarn: "SSH Host Key Verification Disabled",
-		},
-		{
-			name:    "duplicate node",
-			block:   &sshModel{Agent: types.BoolValue(true), Nodes: sshNodes(sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("a")}, sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("b")})},
-			wantErr: "Duplicate SSH Node",
-		},
+func TestProviderEnvironmentFallbacksMatchBPG(t *testing.T) {
+	ca := "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"
+	base := map[string]string{"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			m := emptyModel()
-			m.SSH = sshBlock(t, tc.block)
-			data, diags := newProviderData(context.Background(), m, "test", envMap(tc.env))
-			got := diagSummaries(diags)
-			if strings.Contains(got, "node-secret") || strings.Contains(got, "not a key") {
-				t.Fatalf("diagnostics leak a secret: %s", got)
-			}
-			if tc.wantErr != "" {
-				if !diags.HasError() || !strings.Contains(got, tc.wantErr) {
-					t.Fatalf("want error %q, got:\n%s", tc.wantErr, got)
-				}
-				return
-			}
-			if diags.HasError() {
-				t.Fatalf("unexpected diagnostics:\n%s", got)
-			}
-			if tc.wantWarn != "" && !strings.Contains(got, tc.wantWarn) {
-				t.Fatalf("want warning %q, got:\n%s", tc.wantWarn, got)
-			}
-			if tc.check != nil {
-				tc.check(t, data)
-			}
-		})
+
+	// bpg/proxmox has no variable for the CA or the pin, so no
+	// PROXMOX_VE_* name is read for them.
+	cfg, diags := resolveAPIConfig(emptyModel(), "test", envMap(with(map[string]string{
+		"PROXMOX_VE_CA_CERT": ca, "PROXMOX_VE_TLS_FINGERPRINT": "AB:CD",
+	})))
+	if diags.HasError() || cfg == nil {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.CACertPEM != "" || cfg.TLSFingerprint != "" {
+		t.Errorf("invented PROXMOX_VE_ names were read: ca %q, fingerprint %q", cfg.CACertPEM, cfg.TLSFingerprint)
+	}
+
+	// Its names that do exist are read, after the PVE_* ones.
+	cfg, diags = resolveAPIConfig(emptyModel(), "test", envMap(with(map[string]string{
+		"PROXMOX_VE_MIN_TLS": "1.3", "PVE_CONNECT_TIMEOUT": "5s", "PVE_RESPONSE_TIMEOUT": "2m",
+	})))
+	if diags.HasError() {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.MinTLSVersion != tls.VersionTLS13 || cfg.ConnectTimeout != 5*time.Second || cfg.ResponseTimeout != 2*time.Minute {
+		t.Errorf("min TLS %x, connect %s, response %s", cfg.MinTLSVersion, cfg.ConnectTimeout, cfg.ResponseTimeout)
+	}
+
+	sshCfg, diags := resolveSSHConfig(nil, nil, envMap(map[string]string{
+		"PROXMOX_VE_SSH_AGENT": "true", "PROXMOX_VE_SSH_AUTH_SOCK": "/run/agent.sock", "PROXMOX_VE_SSH_USERNAME": "admin",
+	}))
+	if diags.HasError() || sshCfg == nil {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if !sshCfg.UseAgent || sshCfg.AgentSocket != "/run/agent.sock" || sshCfg.Username != "admin" {
+		t.Errorf("bpg's SSH variables were not read: %+v", sshCfg)
+	}
+}
+
+func TestProviderRequestTimeouts(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringValue("https://pve:8006")
+	m.APIToken = types.StringValue(testToken)
+	m.ConnectTimeout = types.StringValue("3s")
+	m.ResponseTimeout = types.StringValue("90s")
+	cfg, diags := resolveAPIConfig(m, "test", envMap(map[string]string{"PVE_CONNECT_TIMEOUT": "9s"}))
+	if diags.HasError() {
+		t.Fatalf("unexpected diagnostics:\n%s", diagSummaries(diags))
+	}
+	if cfg.ConnectTimeout != 3*time.Second || cfg.ResponseTimeout != 90*time.Second {
+		t.Errorf("the configuration must win: connect %s, response %s", cfg.ConnectTimeout, cfg.ResponseTimeout)
+	}
+
+	_, diags = resolveAPIConfig(emptyModel(), "test", envMap(map[string]string{
+		"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PVE_RESPONSE_TIMEOUT": "forever",
+	}))
+	if got := diagSummaries(diags); !diags.HasError() || !strings.Contains(got, "Invalid Duration") ||
+		!strings.Contains(got, "environment variable PVE_RESPONSE_TIMEOUT") {
+		t.Errorf("a bad PVE_RESPONSE_TIMEOUT must be an error naming the variable, got:\n%s", got)
+	}
+
+	m = emptyModel()
+	m.ResponseTimeout = types.StringUnknown()
+	if _, diags := configureFromModel(t, m, nil); !strings.Contains(diagSummaries(diags), "response_timeout is not known") {
+		t.Errorf("an unknown response_timeout must be reported, got:\n%s", diagSummaries(diags))
+	}
+}
+
+func TestInsecureIsWarnedAbout(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringValue("https://pve:8006")
+	m.APIToken = types.StringValue(testToken)
+	m.Insecure = types.BoolValue(true)
+	_, diags := configureFromModel(t, m, nil)
+	if diags.HasError() || diags.WarningsCount() != 1 || !strings.Contains(diagSummaries(diags), "TLS Certificate Verification Disabled") {
+		t.Fatalf("want one warning about insecure, got:\n%s", diagSummaries(diags))
+	}
+	_, diags = configureFromModel(t, emptyModel(), map[string]string{
+		"PVE_ENDPOINT": "https://pve:8006", "PVE_API_TOKEN": testToken, "PROXMOX_VE_INSECURE": "1",
+	})
+	if got := diagSummaries(diags); diags.WarningsCount() != 1 || !strings.Contains(got, "PVE_INSECURE (or PROXMOX_VE_INSECURE) is true") {
+		t.Fatalf("want one warning naming the variable, got:\n%s", got)
+	}
+}
+
+// Every unknown value in the provider block is reported at its path, nested
+// ones included, each once and in a stable order; a block that is unknown
+// as a whole is reported by its name only.
+func TestUnknownProviderSettingsAreReportedByPath(t *testing.T) {
+	m := emptyModel()
+	m.Endpoint = types.StringUnknown()
+	m.ConnectTimeout = types.StringUnknown()
+	timeouts := providerSchema().Attributes["default_timeouts"].GetType().(types.ObjectType).AttrTypes
+	m.DefaultTimeouts = types.ObjectValueMust(timeouts, map[string]attr.Value{
+		"create": types.StringUnknown(), "read": types.StringValue("5m"), "update": types.StringNull(), "delete": types.StringNull(),
+	})
+	m.SSH = sshBlock(t, &sshModel{Agent: types.BoolValue(true), Nodes: sshNodes(
+		sshNodeModel{Name: types.StringValue("pve"), Address: types.StringValue("10.0.0.1"), Port: types.Int64Null()},
+		sshNodeModel{Name: types.StringValue("pve2"), Address: types.StringUnknown(), Port: types.Int64Unknown()},
+	)})
+	_, diags := configureFromModel(t, m, nil)
+	var got []string
+	for _, d := range diags {
+		withPath, ok := d.(diag.DiagnosticWithPath)
+		if d.Summary() != "Unknown Provider Setting" || !ok || !strings.Contains(d.Detail(), "setting "+withPath.Path().String()+" is not known during plan") {
+			t.Errorf("unexpected diagnostic: %s: %s", d.Summary(), d.Detail())
+			continue
+		}
+		got = append(got, withPath.Path().String())
+	}
+	want := []string{"connect_timeout", "default_timeouts.create", "endpoint", "ssh.node[1].address", "ssh.node[1].port"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+
+	m = emptyModel()
+	m.SSH = types.ObjectUnknown(sshBlockSchema().Type().(types.ObjectType).AttrTypes)
+	if _, diags := configureFromModel(t, m, nil); diags.ErrorsCount() != 1 {
+		t.Errorf("an unknown ssh block must be one error, got:\n%s", diagSummaries(diags))
 	}
 }

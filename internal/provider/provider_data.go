@@ -34,6 +34,9 @@ type providerData struct {
 	secrets []string
 	// cluster is the guest list shared by the Reads of one refresh.
 	cluster clusterView
+	// readyWait bounds the wait for a started container to be ready for
+	// provisioning; 0 means defaultReadyWait.
+	readyWait time.Duration
 	// snapshotTasks serialise the snapshot tasks of each container.
 	snapshotTasks guestTaskLocks
 	// sshState is the SSH client, made on first use.

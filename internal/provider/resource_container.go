@@ -78,7 +78,11 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 	}
 	// From here on the container exists: it is recorded first, so that any
 	// later failure leaves it in state (tainted) rather than orphaned.
-	if !c.trackNew(ctx, ref) || !c.start(ctx, ref) || !c.provision(ctx, ref) {
+	if !c.trackNew(ctx, ref) {
+		return
+	}
+	c.start(ctx, ref) // a container that does not start is kept, stopped
+	if !c.provision(ctx, ref) {
 		return
 	}
 	c.converge(ctx, ref)
@@ -95,6 +99,7 @@ func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
+	r.data.noteTracked(ref.vmid)
 	ctx, cancel := context.WithTimeout(r.data.logContext(ctx), r.data.Timeouts.Read)
 	defer cancel()
 	if gone := r.refresh(ctx, ref, &state, &resp.Diagnostics); gone {

@@ -17,13 +17,17 @@ import (
 
 // creation is one Create of a container, phase by phase: loadTemplate,
 // resolveImage, create, trackNew, start, provision, converge. Each phase
-// reports into diags and says whether the next may run.
+// reports into diags and says whether the next may run (start always lets
+// it: a container that does not start is kept).
 type creation struct {
 	r     *containerResource
 	plan  *containerResourceModel
 	state *tfsdk.State
 	diags *diag.Diagnostics
 	prov  provisioningSettings // with the template's content, once loaded
+	// notStarted is set when the new container failed to start: it is
+	// recorded as created but stopped and not provisioned, not tainted.
+	notStarted bool
 }
 
 // loadTemplate reads the content of the template's scripts and files, when
@@ -59,13 +63,10 @@ func (c *creation) resolveImage(ctx context.Context, password string) *pveapi.Pa
 			"The container on node %s cannot be created: %v. Correct the setting in the configuration.", node, err))
 		return nil
 	}
-	image, err := api.EnsureOSImage(ctx, node, c.plan.OSTemplate.ValueString(), "")
-	if err != nil {
-		c.diags.AddAttributeError(path.Root("os_template"), "Cannot Resolve the OS Image",
-			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", c.plan.OSTemplate.ValueString(), node, err))
+	image, ok := ensureImage(ctx, api, node, c.plan.OSTemplate.ValueString(), "", c.plan.OSTemplateSum, c.diags)
+	if !ok {
 		return nil
 	}
-	addTaskWarnings(c.diags, "Downloading the OS image", image.Task)
 	params.Set("ostemplate", image.VolID)
 	if password != "" {
 		params.Set("password", password)
@@ -100,8 +101,7 @@ func (c *creation) create(ctx context.Context, params *pveapi.Params) (container
 				"tainted; the next apply replaces it if it exists, or creates it again if it does not.", ref.vmid, ref.node, err))
 		return ref, false
 	case err != nil:
-		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
-			"Proxmox VE refused to create the container on node %s: %v", ref.node, err))
+		c.diags.AddError("Unable to Create Container", createFailure(ref.node, err))
 		return ref, false
 	}
 	ctx = tflog.SetField(ctx, "vmid", ref.vmid)
@@ -116,9 +116,7 @@ func (c *creation) waitCreated(ctx context.Context, ref containerRef, upid strin
 	var taskErr *pveapi.TaskError
 	switch {
 	case errors.As(err, &taskErr):
-		// A failed create task removes the config again: nothing exists.
-		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
-			"Creating container %d on node %s failed: %v", ref.vmid, ref.node, err))
+		c.failedTask(ctx, ref, err)
 		return false
 	case err != nil:
 		// Timed out or cancelled while PVE is still working: keep it tracked.
@@ -130,6 +128,47 @@ func (c *creation) waitCreated(ctx context.Context, ref containerRef, upid strin
 	}
 	addTaskWarnings(c.diags, "Creating the container", res)
 	return true
+}
+
+// failedTask reports a create task that failed. PVE removes the config of
+// a create that fails, but a task that died with PVE ("unexpected status")
+// leaves it behind, locked: a container that exists, or cannot be told not
+// to, is tracked (tainted), so the next apply removes it and creates it
+// again instead of leaving an orphan under the same name.
+func (c *creation) failedTask(ctx context.Context, ref containerRef, taskErr error) {
+	_, err := c.r.data.API.ContainerConfig(ctx, ref.node, ref.vmid)
+	if errors.Is(err, pveapi.ErrNotFound) {
+		c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+			"Creating container %d on node %s failed, and Proxmox VE removed what it had begun: %v", ref.vmid, ref.node, taskErr))
+		return
+	}
+	c.trackNew(ctx, ref)
+	left := "Proxmox VE left its config behind"
+	if err != nil {
+		left = fmt.Sprintf("whether Proxmox VE left its config behind could not be read (%v)", err)
+	}
+	c.diags.AddError("Unable to Create Container", fmt.Sprintf(
+		"Creating container %d on node %s failed: %v\n\n%s. The container is tracked and marked tainted, so the "+
+			"next apply removes it (unlocking it first if the failed create left it locked) and creates it again.",
+		ref.vmid, ref.node, taskErr, left))
+}
+
+// createFailure words a create request that failed with nothing created,
+// by what failed: PVE refused it, or it never reached PVE.
+func createFailure(node string, err error) string {
+	var apiErr *pveapi.APIError
+	var transport *pveapi.TransportError
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("Proxmox VE refused to create the container on node %s: %v", node, err)
+	case errors.As(err, &transport):
+		return fmt.Sprintf("Proxmox VE could not be reached, so the container on node %s was not created: %v. Check "+
+			"that the endpoint is reachable, then apply again.", node, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fmt.Sprintf("The container on node %s was not created: the create timeout or an interrupt ended the "+
+			"apply before the request was sent (%v).", node, err)
+	}
+	return fmt.Sprintf("Creating the container on node %s failed, and nothing was created: %v", node, err)
 }
 
 // trackNew records a just-created container in state, with whatever is
@@ -147,23 +186,27 @@ func (c *creation) trackNew(ctx context.Context, ref containerRef) bool {
 	return !c.diags.HasError()
 }
 
-// start boots the container when it should run or be provisioned.
-func (c *creation) start(ctx context.Context, ref containerRef) bool {
+// start boots the container when it should run or be provisioned. A
+// container that does not start is still a good container: it is recorded
+// (a warning, not an error that would taint it and have the next apply
+// replace it), and the next apply starts it and provisions it.
+func (c *creation) start(ctx context.Context, ref containerRef) {
 	if !c.plan.Started.ValueBool() && !c.prov.runs() {
-		return true
+		return
 	}
 	if err := c.r.start(ctx, ref, c.diags); err != nil {
-		c.diags.AddError("Unable to Start Container", fmt.Sprintf(
-			"Container %d on node %s was created but did not start: %v", ref.vmid, ref.node, err))
-		return false
+		c.notStarted = true
+		c.diags.AddWarning("Container Did Not Start", fmt.Sprintf(
+			"Container %d on node %s was created but did not start: %v\n\nIt is recorded as stopped and not "+
+				"provisioned; the next apply starts it and provisions it. Fix the cause first if it needs fixing.",
+			ref.vmid, ref.node, err))
 	}
-	return true
 }
 
 // provision applies the template inside the new container, then stops it
 // again when it should not run.
 func (c *creation) provision(ctx context.Context, ref containerRef) bool {
-	if !c.prov.runs() {
+	if !c.prov.runs() || c.notStarted {
 		c.plan.clearOutcome()
 		return true
 	}
@@ -191,9 +234,16 @@ func (c *creation) provision(ctx context.Context, ref containerRef) bool {
 
 // converge reads back what the container became and records it.
 func (c *creation) converge(ctx context.Context, ref containerRef) {
+	planned := c.plan.Started
 	c.r.refreshAfterChange(ctx, ref, c.plan, c.diags)
 	if c.diags.HasError() {
 		return
+	}
+	if c.notStarted {
+		// Terraform holds a create to the planned value of started; status
+		// says stopped, and the next refresh records started = false, so
+		// that plan starts it.
+		c.plan.Started = planned
 	}
 	c.diags.Append(c.state.Set(ctx, c.plan)...)
 }

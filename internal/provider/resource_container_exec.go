@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,10 +38,41 @@ func (r *containerResource) pctExec(ctx context.Context, ref containerRef, argv 
 	return err
 }
 
+// pctUnlock runs `pct unlock <vmid>` on the container's node over SSH: it
+// removes the config's persistent lock, which the API cannot.
+func (r *containerResource) pctUnlock(ctx context.Context, ref containerRef) error {
+	client, err := r.data.sshClient()
+	if err != nil {
+		return err
+	}
+	_, err = client.Run(ctx, ref.node, sshexec.Command{Argv: pctUnlockArgv(ref.vmid)})
+	return err
+}
+
+// pctUnlockArgv is the command that removes container vmid's config lock.
+func pctUnlockArgv(vmid int) []string { return []string{"pct", "unlock", strconv.Itoa(vmid)} }
+
+// Readiness: right after a start, pct exec answers "not running" until
+// the container's init is up, which is worth waiting for; any other
+// failure (no /bin/sh, lxc-attach refusing, the ready script giving up)
+// will not go away by itself, so it is reported after a few tries with
+// its exit status and stderr. The whole wait has its own bound, far below
+// a create's timeout.
+const (
+	defaultReadyWait = 5 * time.Minute
+	readyOtherTries  = 3 // consecutive failures other than "not running"
+)
+
 // waitReady waits until the container runs a shell and its init system has
-// settled, bounded by ctx.
+// settled, bounded by ctx and by the readiness wait.
 func (r *containerResource) waitReady(ctx context.Context, ref containerRef) error {
-	var last error
+	wait := r.data.readyWait
+	if wait <= 0 {
+		wait = defaultReadyWait
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	other := 0
 	for delay := 500 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
 		err := r.pctExec(ctx, ref, provision.ReadyArgv(), nil, nil)
 		if err == nil {
@@ -48,15 +80,30 @@ func (r *containerResource) waitReady(ctx context.Context, ref containerRef) err
 		}
 		var exit *sshexec.ExitError
 		if !errors.As(err, &exit) {
+			if ctx.Err() != nil {
+				return fmt.Errorf("container %d did not become ready within %s: %w", ref.vmid, wait, err)
+			}
 			return err // no SSH: retrying does not help
 		}
-		last = err
+		other++
+		if notRunning(exit) {
+			other = 0
+		}
+		if other >= readyOtherTries {
+			return fmt.Errorf("container %d is not ready to be provisioned: %w", ref.vmid, err)
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("container %d did not become ready: %w (last attempt: %w)", ref.vmid, ctx.Err(), last)
+			return fmt.Errorf("container %d did not become ready within %s (last attempt: %w)", ref.vmid, wait, err)
 		case <-time.After(delay):
 		}
 	}
+}
+
+// notRunning reports pct's answer for a container that is not (yet)
+// running: "container '101' not running!".
+func notRunning(exit *sshexec.ExitError) bool {
+	return strings.Contains(string(exit.Stderr), "not running")
 }
 
 // runAgent runs one provisioning (or check) run in the container: one

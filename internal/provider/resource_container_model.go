@@ -21,6 +21,7 @@ type containerResourceModel struct {
 	Hostname          types.String          `tfsdk:"hostname"`
 	Template          types.String          `tfsdk:"template"`
 	OSTemplate        normalizedStringValue `tfsdk:"os_template"`
+	OSTemplateSum     types.String          `tfsdk:"os_template_checksum"`
 	Cores             types.Int64           `tfsdk:"cores"`
 	CPULimit          types.Float64         `tfsdk:"cpulimit"`
 	Memory            types.Int64           `tfsdk:"memory"`

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -51,7 +52,12 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	r.planClone(in, &plan, &resp.Diagnostics) // resource_container_clone.go
 	if in.state != nil {
 		resp.RequiresReplace = append(resp.RequiresReplace, in.replacements(ctx, plan, &resp.Diagnostics)...)
+		if len(resp.RequiresReplace) == 0 {
+			refuseShrinking(in.shrunkVolumes(ctx, plan, &resp.Diagnostics), &resp.Diagnostics)
+		}
 	}
+	r.checkStorages(ctx, in, plan, &resp.Diagnostics)
+	r.warnDuplicateHostname(ctx, in, plan, &resp.Diagnostics)
 	r.checkPermissions(ctx, in, plan, &resp.Diagnostics)
 	r.planProvisioning(ctx, in, &plan, &resp.Diagnostics)
 	r.planRollback(ctx, in, plan, &resp.Diagnostics)
@@ -59,6 +65,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		resp.Diagnostics.AddAttributeError(path.Root("os_template"), "Missing OS Image",
 			"The container needs an OS image: set os_template (e.g. \"debian-12-standard\") or a template whose os_template is set.")
 	}
+	checkChecksumApplies(plan.OSTemplateSum, plan.OSTemplate.StringValue, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -259,7 +266,8 @@ func (in planInputs) fillDescriptive(ctx context.Context, plan *containerResourc
 func (in planInputs) fillComputed(plan *containerResourceModel) {
 	started := plan.Started.ValueBool()
 	switch {
-	case plan.Started.IsUnknown():
+	case plan.Started.IsUnknown() || in.state == nil:
+		// A new container may fail to start; it is then kept, stopped.
 		plan.Status = types.StringUnknown()
 	case started:
 		plan.Status = types.StringValue("running")
@@ -282,7 +290,9 @@ func (in planInputs) fillComputed(plan *containerResourceModel) {
 	}
 }
 
-// replacements lists the changes PVE cannot make to an existing container.
+// replacements lists the changes PVE cannot make to an existing container
+// and that replace it: another OS image, storage or unprivileged flag. A
+// smaller volume is not among them (see shrunkVolumes).
 func (in planInputs) replacements(ctx context.Context, plan containerResourceModel, diags *diag.Diagnostics) []path.Path {
 	st := in.state
 	var out []path.Path
@@ -292,12 +302,13 @@ func (in planInputs) replacements(ctx context.Context, plan containerResourceMod
 	if known(plan.Storage) && !st.Storage.IsNull() && !plan.Storage.Equal(st.Storage) {
 		out = append(out, path.Root("storage"))
 	}
-	if known(plan.DiskSize) && known(st.DiskSize) && plan.DiskSize.ValueFloat64() < st.DiskSize.ValueFloat64() {
-		out = append(out, path.Root("disk_size"))
-	}
 	if known(plan.OSTemplate) && !st.OSTemplate.IsNull() && st.OSTemplate.ValueString() != "" &&
 		!sameOSTemplate(plan.OSTemplate.ValueString(), st.OSTemplate.ValueString()) {
 		out = append(out, path.Root("os_template"))
+	}
+	if known(plan.OSTemplateSum) && plan.OSTemplateSum.ValueString() != "" && st.OSTemplateSum.ValueString() != "" &&
+		!strings.EqualFold(plan.OSTemplateSum.ValueString(), st.OSTemplateSum.ValueString()) {
+		out = append(out, path.Root("os_template_checksum"))
 	}
 	return append(out, mountPointReplacements(ctx, plan.MountPoints, st.MountPoints, diags)...)
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -116,7 +117,7 @@ func TestFillFallbackOrder(t *testing.T) {
 			"swap": types.Int64Value(512), "cpulimit": types.Float64Value(0), "disk_size": types.Float64Value(4),
 			"storage": types.StringUnknown(), "unprivileged": types.BoolValue(true),
 			"os_template": newNormalizedString(normalizeOSTemplate, ""), "tags": newTagSet(nil),
-			"status": types.StringValue("running"), "id": types.StringUnknown(), "ipv4": types.StringUnknown(),
+			"status": types.StringUnknown(), "id": types.StringUnknown(), "ipv4": types.StringUnknown(),
 		},
 	}, {
 		name: "template defaults",
@@ -210,13 +211,15 @@ func TestReplacements(t *testing.T) {
 		change func(*lxcconf.Settings)
 		os     string
 		want   []path.Path
+		shrunk []volumeShrink // refused, not replaced
 	}{
 		{name: "nothing"},
 		{name: "memory is in place", change: func(s *lxcconf.Settings) { s.Memory = 4096 }},
 		{name: "growing is in place", change: func(s *lxcconf.Settings) { s.DiskGiB = 20 }},
 		{name: "unprivileged", change: func(s *lxcconf.Settings) { s.Unprivileged = false }, want: []path.Path{path.Root("unprivileged")}},
 		{name: "root storage", change: func(s *lxcconf.Settings) { s.Storage = "other" }, want: []path.Path{path.Root("storage")}},
-		{name: "shrinking the root", change: func(s *lxcconf.Settings) { s.DiskGiB = 5 }, want: []path.Path{path.Root("disk_size")}},
+		{name: "shrinking the root", change: func(s *lxcconf.Settings) { s.DiskGiB = 5 },
+			shrunk: []volumeShrink{{at: path.Root("disk_size"), from: 10, to: 5}}},
 		{name: "another OS image", os: "debian-13-standard", want: []path.Path{path.Root("os_template")}},
 		{name: "the same OS image spelled as an appliance", os: "debian-12-standard"},
 		{name: "mount point storage", change: func(s *lxcconf.Settings) {
@@ -228,7 +231,13 @@ func TestReplacements(t *testing.T) {
 			mp := s.MountPoints["mp0"]
 			mp.SizeGiB = 1
 			s.MountPoints = map[string]lxcconf.MountPoint{"mp0": mp}
-		}, want: []path.Path{path.Root("mount_points").AtMapKey("mp0").AtName("size")}},
+		}, shrunk: []volumeShrink{{at: path.Root("mount_points").AtMapKey("mp0").AtName("size"), from: 8, to: 1}}},
+		{name: "mount point on other storage and smaller", change: func(s *lxcconf.Settings) {
+			mp := s.MountPoints["mp0"]
+			mp.Storage, mp.SizeGiB = "other", 1
+			s.MountPoints = map[string]lxcconf.MountPoint{"mp0": mp}
+		}, want: []path.Path{path.Root("mount_points").AtMapKey("mp0").AtName("storage")},
+			shrunk: []volumeShrink{{at: path.Root("mount_points").AtMapKey("mp0").AtName("size"), from: 8, to: 1}}},
 		{name: "mount point removed", change: func(s *lxcconf.Settings) { s.MountPoints = nil }},
 	}
 	for _, tc := range tests {
@@ -244,7 +253,11 @@ func TestReplacements(t *testing.T) {
 				plan.OSTemplate = newNormalizedString(normalizeOSTemplate, tc.os)
 			}
 			var diags diag.Diagnostics
-			got := planInputs{state: state}.replacements(ctx, *plan, &diags)
+			in := planInputs{state: state}
+			got := in.replacements(ctx, *plan, &diags)
+			if shrunk := in.shrunkVolumes(ctx, *plan, &diags); fmt.Sprint(shrunk) != fmt.Sprint(tc.shrunk) {
+				t.Errorf("shrunk volumes %v, want %v", shrunk, tc.shrunk)
+			}
 			if diags.HasError() {
 				t.Fatal(diags)
 			}

@@ -98,8 +98,8 @@ func (r *containerResource) destroy(ctx context.Context, ref containerRef, diags
 			return
 		}
 	}
-	res, err := r.data.API.DeleteContainer(ctx, ref.node, ref.vmid, pveapi.DeleteContainerOptions{Purge: true, DestroyUnreferencedDisks: true})
-	if errors.Is(err, pveapi.ErrNotFound) {
+	res, err := r.deleteContainer(ctx, ref, diags)
+	if errors.Is(err, pveapi.ErrNotFound) || errors.Is(err, errReported) {
 		return
 	}
 	if err != nil {
@@ -107,4 +107,24 @@ func (r *containerResource) destroy(ctx context.Context, ref containerRef, diags
 		return
 	}
 	addTaskWarnings(diags, "Destroying the container", res)
+}
+
+// errReported is an error already reported in diags.
+var errReported = errors.New("reported")
+
+// deleteContainer destroys the container with its volumes; one that a dead
+// create left locked is unlocked first (errReported when it cannot be).
+func (r *containerResource) deleteContainer(ctx context.Context, ref containerRef, diags *diag.Diagnostics) (*pveapi.TaskResult, error) {
+	opts := pveapi.DeleteContainerOptions{Purge: true, DestroyUnreferencedDisks: true}
+	res, err := r.data.API.DeleteContainer(ctx, ref.node, ref.vmid, opts)
+	if !errors.Is(err, pveapi.ErrLocked) {
+		return res, err
+	}
+	switch r.clearStaleCreateLock(ctx, ref, diags) {
+	case lockRemoved:
+		return r.data.API.DeleteContainer(ctx, ref.node, ref.vmid, opts)
+	case lockStays:
+		return nil, errReported
+	}
+	return res, err
 }

@@ -45,6 +45,9 @@ func (r *containerResource) refresh(ctx context.Context, ref containerRef, m *co
 	if guest.Node != "" && guest.Node != ref.node {
 		ref.node = guest.Node // migrated outside Terraform
 	}
+	if guest.Lock == pveapi.LockCreate && r.clearStaleCreateLock(ctx, ref, diags) == lockStays {
+		return false
+	}
 	return r.observe(ctx, ref, guest.Status, addressKnownOrAsk, m, diags)
 }
 
@@ -77,8 +80,16 @@ func (r *containerResource) observe(ctx context.Context, ref containerRef, statu
 		return false
 	}
 	settings, err := lxcconf.Parse(*cfg)
+	if err != nil && !known(m.Memory) {
+		// An import: state has nothing to keep.
+		addContainerError(diags, "Unreadable Container Config", ref, "%v. Correct the value on the node, then import again.", err)
+		return false
+	}
 	if err != nil {
-		addContainerError(diags, "Unexpected Container Config", ref, "%v", err)
+		// Not an error: it would block every plan, destroy included.
+		addContainerWarning(diags, "Unreadable Container Config", ref, "%v. State keeps what it had, so the plan "+
+			"compares the configuration with that; an update of the container fails until its config is corrected "+
+			"on the node, and terraform destroy works.", err)
 		return false
 	}
 	previousIPv4 := m.IPv4

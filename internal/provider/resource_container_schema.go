@@ -30,8 +30,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 		Version: specStateVersion,
 		MarkdownDescription: "An LXC container on a Proxmox VE node, created from an OS image and, optionally, a " +
 			"template spec whose defaults it takes unless it overrides them. Everything Proxmox VE can change on " +
-			"a live container is updated in place; only the OS image, `unprivileged`, the root storage and a " +
-			"shrinking disk replace the container. A container removed outside Terraform drops out of state.",
+			"a live container is updated in place; only the OS image, `unprivileged` and the storages replace the " +
+			"container. A smaller disk or mount point is an error at plan time (Proxmox VE cannot shrink a volume), " +
+			"and so is a storage that cannot hold container volumes. A container removed outside Terraform drops out of state.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<node>/<vmid>`, also the import ID.",
@@ -54,11 +55,14 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					int64planmodifier.UseStateForUnknown(),
 					int64planmodifier.RequiresReplaceIfConfigured(),
 				},
-				Validators: []validator.Int64{int64validator.Between(100, 999999999)},
+				CustomType: wholeNumber(),
+				Validators: []validator.Int64{int64validator.Between(minVMID, maxVMID)},
 			},
 			"hostname": schema.StringAttribute{
 				MarkdownDescription: "Host name: a DNS label of at most 63 characters. Defaults to the template's " +
-					"name when that is a valid label, else Proxmox VE's `CT<vmid>`.",
+					"name when that is a valid label, else Proxmox VE's `CT<vmid>`. The plan of a new container warns " +
+					"when another container of the cluster already has the name (perhaps one an interrupted apply " +
+					"left behind), with the `terraform import` command to adopt it.",
 				Optional: true,
 				Computed: true,
 				Validators: []validator.String{stringvalidator.RegexMatches(hostnameRE,
@@ -76,50 +80,57 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{specJSON()},
 			},
 			"os_template": schema.StringAttribute{
-				MarkdownDescription: "OS image: an appliance name such as `debian-12-standard` (resolved on the " +
-					"node, downloaded through `aplinfo` when missing) or a volume id such as " +
-					"`local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. Taken from the template when not " +
+				MarkdownDescription: "OS image: " + osTemplateDescription + " Taken from the template when not " +
 					"set. Changing it replaces the container; spelling the same image differently does not.",
 				Optional:   true,
 				Computed:   true,
 				CustomType: normalizedStringType{normalizer: normalizeOSTemplate},
 			},
+			"os_template_checksum": osTemplateChecksumAttribute("Also for a URL the container takes from its template. " +
+				"Changing it to another checksum replaces the container (it was built from another image); setting or " +
+				"removing it does not."),
 			"cores": schema.Int64Attribute{
 				MarkdownDescription: "CPU cores (1–8192). Default: the template's, else all host cores.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, 8192)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(1, maxCores)},
 			},
 			"cpulimit": schema.Float64Attribute{
 				MarkdownDescription: "CPU time limit in cores (0–8192, 0 = unlimited).",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Float64{float64validator.Between(0, 8192)},
+				Validators:          []validator.Float64{float64validator.Between(0, maxCPULimit)},
 			},
 			"memory": schema.Int64Attribute{
-				MarkdownDescription: "Memory in MiB (at least 16). Default: the template's, else 512.",
+				MarkdownDescription: "Memory in MiB (16–8796093022207). Default: the template's, else 512.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(16)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(minMemoryMiB, maxMemoryMiB)},
 			},
 			"swap": schema.Int64Attribute{
-				MarkdownDescription: "Swap in MiB. Default: the template's, else 512.",
+				MarkdownDescription: "Swap in MiB (0–8796093022207). Default: the template's, else 512.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(0, maxMemoryMiB)},
 			},
 			"disk_size": schema.Float64Attribute{
-				MarkdownDescription: "Root filesystem size in GiB. Growing it resizes the disk in place; " +
-					"shrinking it replaces the container. Default: the template's, else 4.",
+				MarkdownDescription: "Root filesystem size in GiB (0.1–8589934591). Growing it resizes the disk in place; " +
+					"Proxmox VE cannot shrink a volume, so a smaller size is an error at plan time (to rebuild the " +
+					"container with a smaller disk on purpose, `terraform taint` it first). Default: the template's, else 4.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.Float64{float64validator.AtLeast(0.1)},
+				Validators: []validator.Float64{float64validator.Between(minDiskGiB, float64(maxDiskGiB))},
 			},
 			"storage": schema.StringAttribute{
-				MarkdownDescription: "Storage of the root filesystem. Default: the template's, else the node's " +
-					"first storage that holds container volumes. Changing it replaces the container.",
-				Optional: true,
-				Computed: true,
+				MarkdownDescription: "Storage of the root filesystem; it must hold container volumes (`rootdir` " +
+					"content), which the plan checks. Default: the template's, else the node's first storage that " +
+					"holds container volumes. Changing it replaces the container.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{storageID()},
 			},
 			"unprivileged": schema.BoolAttribute{
 				MarkdownDescription: "Run the container in a user namespace. Default: the template's, else " +
@@ -159,8 +170,9 @@ func (r *containerResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{stringvalidator.LengthAtLeast(5)},
 			},
 			"password_wo_version": schema.Int64Attribute{
-				MarkdownDescription: "Any number; changing it tells the provider that `password_wo` changed.",
+				MarkdownDescription: "Any whole number; changing it tells the provider that `password_wo` changed.",
 				Optional:            true,
+				CustomType:          wholeNumber(),
 				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
 			},
 			"tags": schema.SetAttribute{

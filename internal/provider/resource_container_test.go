@@ -274,14 +274,13 @@ resource "pve_lxc_container" "test" {
 				Check: checkSimConfig(t, sim, "mp0", ""),
 			},
 			{
-				// Shrinking a disk cannot happen in place.
+				// Shrinking a disk cannot happen in place, nor as a side
+				// effect (resource_container_dataloss_test.go).
 				Config: cfg(`
   disk_size = 5
   mount_points = { mp1 = { storage = "local-lvm", size = 1, path = "/logs" } }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(ctAddr, plancheck.ResourceActionReplace)},
-				},
+				ExpectError: regexp.MustCompile(`Volume Cannot Shrink`),
 			},
 		},
 	})
@@ -295,7 +294,7 @@ func TestAccContainer_validation(t *testing.T) {
 		"hostname":  {`hostname = "web_1"`, `must be a DNS label`},
 		"long host": {`hostname = "a123456789a123456789a123456789a123456789a123456789a123456789abcd"`, `must be a DNS label`},
 		"vmid":      {`vmid = 99`, `vmid value must be between 100 and 999999999`},
-		"memory":    {`memory = 8`, `memory value must be at least 16`},
+		"memory":    {`memory = 8`, `memory value must be between 16 and 8796093022207`},
 		"cores":     {`cores = 0`, `cores value must be between 1 and 8192`},
 		"cidr":      {`network = [{ ip = "10.0.0.5" }]`, `must be dhcp, manual or an IPv4 address in CIDR form`},
 		"ip6":       {`network = [{ ip6 = "10.0.0.5/24" }]`, `IPv6 address in CIDR form`},

@@ -62,6 +62,14 @@ func (u *update) reconfigure(ctx context.Context, ref containerRef) (lxcconf.Cha
 func (r *containerResource) applySettings(ctx context.Context, ref containerRef, want lxcconf.Settings, diags *diag.Diagnostics) (lxcconf.Change, bool) {
 	api := r.data.API
 	cfg, err := api.ContainerConfig(ctx, ref.node, ref.vmid)
+	if err == nil && cfg.LockedByCreate() {
+		switch r.clearStaleCreateLock(ctx, ref, diags) {
+		case lockStays:
+			return lxcconf.Change{}, false
+		case lockRemoved:
+			cfg, err = api.ContainerConfig(ctx, ref.node, ref.vmid) // the unlock rewrote it
+		}
+	}
 	if err != nil {
 		diags.AddError("Unable to Update Container", fmt.Sprintf("Reading the config of container %d on node %s failed: %v", ref.vmid, ref.node, err))
 		return lxcconf.Change{}, false

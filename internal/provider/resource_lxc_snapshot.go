@@ -109,7 +109,8 @@ func (r *lxcSnapshotResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "ID of the container, e.g. `pve_lxc_container.web.vmid`. Changing it replaces the snapshot.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
-				Validators:          []validator.Int64{int64validator.Between(100, 999999999)},
+				CustomType:          wholeNumber(),
+				Validators:          []validator.Int64{int64validator.Between(minVMID, maxVMID)},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Snapshot name: a letter, then letters, digits, `-` or `_`, 2 to 40 characters in " +

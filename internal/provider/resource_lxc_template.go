@@ -50,6 +50,7 @@ type lxcTemplateModel struct {
 	Description     types.String   `tfsdk:"description"`
 	Tags            types.Set      `tfsdk:"tags"`
 	OSTemplate      types.String   `tfsdk:"os_template"`
+	OSTemplateSum   types.String   `tfsdk:"os_template_checksum"`
 	Defaults        *defaultsModel `tfsdk:"defaults"`
 	Packages        types.List     `tfsdk:"packages"`
 	Node            types.String   `tfsdk:"node"`
@@ -80,13 +81,17 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 	boolOverride := func(desc string) schema.BoolAttribute {
 		return schema.BoolAttribute{MarkdownDescription: desc, Optional: true}
 	}
+	boundedInt := func(desc string, low, high int64) schema.Int64Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, CustomType: wholeNumber(),
+			Validators: []validator.Int64{int64validator.Between(low, high)}}
+	}
 	resp.Schema = schema.Schema{
 		Version: specStateVersion,
 		MarkdownDescription: "A finalised template spec: a discovered spec or a template directory, with overrides and " +
 			"the packages of buckets merged in. Its OS image is made available on `node` — downloaded through the " +
-			"node's appliance index when missing — and never deleted by this resource, since other templates and " +
-			"containers may share it. Pass `spec` to `pve_lxc_container.template`. With an `image` block it also builds " +
-			"a golden image that containers are cloned from instead of being provisioned from scratch.",
+			"node's appliance index, or from its URL, when missing — and never deleted by this resource, since other " +
+			"templates and containers may share it. Pass `spec` to `pve_lxc_container.template`. With an `image` block " +
+			"it also builds a golden image that containers are cloned from instead of being provisioned from scratch.",
 		Blocks: map[string]schema.Block{"image": imageBlock()},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -113,19 +118,21 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				ElementType:         types.StringType,
 			},
 			"os_template": schema.StringAttribute{
-				MarkdownDescription: "Overrides the OS image: an appliance name such as `debian-12-standard` or a volume id.",
+				MarkdownDescription: "Overrides the OS image: " + osTemplateDescription,
 				Optional:            true,
 			},
+			"os_template_checksum": osTemplateChecksumAttribute("Containers built from this template's `spec` on " +
+				"the same node use the file verified here; give a container on another node its own `os_template_checksum`."),
 			"defaults": schema.SingleNestedAttribute{
 				MarkdownDescription: "Overrides of individual container defaults; unset ones keep the source's.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
-					"cores":        schema.Int64Attribute{MarkdownDescription: "CPU cores (1–8192).", Optional: true, Validators: []validator.Int64{int64validator.Between(1, 8192)}},
-					"memory":       schema.Int64Attribute{MarkdownDescription: "Memory in MiB (at least 16).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(16)}},
-					"swap":         schema.Int64Attribute{MarkdownDescription: "Swap in MiB.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-					"disk_size":    schema.Int64Attribute{MarkdownDescription: "Root filesystem in GiB (at least 1).", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
-					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true},
-					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true},
+					"cores":        boundedInt("CPU cores (1–8192).", 1, maxCores),
+					"memory":       boundedInt("Memory in MiB (16–8796093022207).", minMemoryMiB, maxMemoryMiB),
+					"swap":         boundedInt("Swap in MiB (0–8796093022207).", 0, maxMemoryMiB),
+					"disk_size":    boundedInt("Root filesystem in GiB (1–8589934591).", 1, maxDiskGiB),
+					"storage":      schema.StringAttribute{MarkdownDescription: "Root filesystem storage.", Optional: true, Validators: []validator.String{storageID()}},
+					"bridge":       schema.StringAttribute{MarkdownDescription: "Network bridge.", Optional: true, Validators: []validator.String{bridgeName()}},
 					"unprivileged": boolOverride("Run containers unprivileged."),
 					"features": schema.SingleNestedAttribute{
 						MarkdownDescription: "Feature flags.",
@@ -153,6 +160,7 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Storage a missing OS image is downloaded to (default: the node's first storage for container templates).",
 				Optional:            true,
 				Computed:            true,
+				Validators:          []validator.String{storageID()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"os_template_volid": schema.StringAttribute{
@@ -191,7 +199,8 @@ func (r *lxcTemplateResource) Schema(_ context.Context, _ resource.SchemaRequest
 // finalSpec builds the finalised spec from the model's source, overrides and
 // packages. ok is false (without errors) when an input is not known yet.
 func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec, ok bool, diags diag.Diagnostics) {
-	if m.Packages.IsUnknown() || m.Name.IsUnknown() || m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown() {
+	if m.Packages.IsUnknown() || m.Name.IsUnknown() || m.Description.IsUnknown() || m.Tags.IsUnknown() || m.OSTemplate.IsUnknown() ||
+		m.OSTemplateSum.IsUnknown() {
 		return spec, false, nil
 	}
 	spec, ok = m.sourceSpec(&diags)
@@ -201,6 +210,10 @@ func (m lxcTemplateModel) finalSpec(ctx context.Context) (spec templatedir.Spec,
 	if spec.OSTemplate == "" {
 		diags.AddAttributeError(path.Root("os_template"), "Missing OS Image",
 			"The template has no OS image: its source sets none, so set os_template (e.g. \"debian-12-standard\").")
+		return spec, false, diags
+	}
+	checkChecksumApplies(m.OSTemplateSum, types.StringValue(spec.OSTemplate), &diags)
+	if diags.HasError() {
 		return spec, false, diags
 	}
 	spec.Sort()
@@ -366,7 +379,7 @@ func (r *lxcTemplateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	// the last refresh found it.
 	plan.OSTemplateVolID = types.StringUnknown()
 	if state != nil && ok && state.OSTemplateVolID.ValueString() != "" && plan.Node.Equal(state.Node) &&
-		plan.Storage.Equal(state.Storage) && known(state.Spec) {
+		plan.Storage.Equal(state.Storage) && plan.OSTemplateSum.Equal(state.OSTemplateSum) && known(state.Spec) {
 		prior, diags := specFromString(state.Spec, path.Root("spec"))
 		resp.Diagnostics.Append(diags...)
 		if prior.OSTemplate == spec.OSTemplate {
@@ -438,13 +451,10 @@ func (r *lxcTemplateResource) applyOSImage(ctx context.Context, plan *lxcTemplat
 	if known(plan.Storage) {
 		storage = plan.Storage.ValueString()
 	}
-	img, err := r.data.API.EnsureOSImage(ctx, node, spec.OSTemplate, storage)
-	if err != nil {
-		diags.AddAttributeError(path.Root("os_template"), "Cannot Provide the OS Image",
-			fmt.Sprintf("The OS image %q could not be found or downloaded on node %s: %v", spec.OSTemplate, node, err))
+	img, ok := ensureImage(ctx, r.data.API, node, spec.OSTemplate, storage, plan.OSTemplateSum, &diags)
+	if !ok {
 		return
 	}
-	addTaskWarnings(&diags, "Downloading the OS image", img.Task)
 	tflog.Info(ctx, "OS image ready", map[string]any{"node": node, "volid": img.VolID, "downloaded": img.Downloaded})
 	doc, d := specDocument(spec)
 	diags.Append(d...)

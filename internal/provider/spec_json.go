@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
 )
 
@@ -38,12 +39,41 @@ func specDocument(spec templatedir.Spec) (types.String, diag.Diagnostics) {
 func specFromString(v types.String, at path.Path) (templatedir.Spec, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	spec, err := templatedir.ParseJSON(v.ValueString())
+	if err == nil {
+		err = checkSpecDefaults(spec.Defaults)
+	}
 	if err != nil {
 		diags.AddAttributeError(at, "Invalid Template Spec", fmt.Sprintf(
 			"%v. Pass a spec from pve_template_discovery (templates[\"name\"]) or pve_lxc_template (spec), or write "+
 				"one with jsonencode({ name = …, os_template = …, scripts = [ … ] }) using a spec's attribute names.", err))
 	}
 	return spec, diags
+}
+
+// checkSpecDefaults checks the defaults of a spec that reach Proxmox VE as
+// they are: a spec written by hand (jsonencode) passes no template.conf
+// parser, which checks them in discovery.
+func checkSpecDefaults(d templatedir.Defaults) error {
+	for _, v := range []struct {
+		name, value string
+		check       func(string) error
+	}{{"storage", d.Storage, pveformat.ValidateStorageID}, {"bridge", d.Bridge, pveformat.ValidateBridgeName}} {
+		if v.value == "" {
+			continue
+		}
+		if err := v.check(v.value); err != nil {
+			return fmt.Errorf("defaults.%s: %w", v.name, err)
+		}
+	}
+	for _, n := range []struct {
+		name        string
+		value, high int64
+	}{{"cores", d.Cores, maxCores}, {"memory", d.Memory, maxMemoryMiB}, {"swap", d.Swap, maxMemoryMiB}, {"disk_size", d.DiskSize, maxDiskGiB}} {
+		if n.value < 0 || n.value > n.high {
+			return fmt.Errorf("defaults.%s is %d, outside the range Proxmox VE takes (0 to %d)", n.name, n.value, n.high)
+		}
+	}
+	return nil
 }
 
 // specJSON validates, at plan time, a string attribute that holds a spec.

@@ -37,7 +37,9 @@ var specFields = []specField{
 	{name: "app_name", kind: specString, desc: "Display name (`TEMPLATE_APP`); the directory name when unset."},
 	{name: "description", kind: specString, desc: "Free text (`TEMPLATE_DESCRIPTION`)."},
 	{name: "tags", kind: specStringList, desc: "Tags as Proxmox VE stores them: lower-case, unique, sorted."},
-	{name: "os_template", kind: specString, desc: "OS image: an appliance name such as `debian-12-standard` or a volume id such as `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`."},
+	{name: "os_template", kind: specString, desc: "OS image: an appliance name such as `debian-12-standard`, a volume id such as " +
+		"`local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`, or an `https://` URL of a template archive the node downloads " +
+		"(its checksum is set on the resource: `os_template_checksum`)."},
 	{name: "config_path", kind: specString, desc: "`TEMPLATE_CONFIG_PATH`, kept for information; files are always read relative to the template directory."},
 	{name: "source", kind: specString, desc: "Template directory the scripts' and files' content is read from when a container is provisioned, " +
 		"as the configuration named it (a relative path stays relative, so another checkout plans no change). Specs from " +
@@ -137,7 +139,7 @@ func rAttributes(fields []specField, computed bool) map[string]rschema.Attribute
 		case specString:
 			out[f.name] = rschema.StringAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
 		case specInt:
-			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
+			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional, CustomType: wholeNumber()}
 		case specBool:
 			out[f.name] = rschema.BoolAttribute{MarkdownDescription: f.desc, Computed: computed, Optional: optional}
 		case specStringList:

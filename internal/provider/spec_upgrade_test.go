@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
-// testdata/state-v0/terraform.tfstate was written by the provider before
+// testdata/state-v0.json was written by the provider before
 // compact templates (schema version 0): the quickstart's discovery, a
 // pve_lxc_template and two containers (one through the template, one
 // straight from discovery), against the simulator.
@@ -29,7 +29,7 @@ func TestUpgradeStateFromVersion0(t *testing.T) {
 			}
 		}
 	}
-	data, err := os.ReadFile("testdata/state-v0/terraform.tfstate")
+	data, err := os.ReadFile("testdata/state-v0.json")
 	if err != nil {
 		t.Fatal(err)
 	}

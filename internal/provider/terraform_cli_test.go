@@ -136,17 +136,20 @@ func (p *tappedProvider) Stderr(tb testing.TB) string {
 
 // writeDevOverrides writes a CLI configuration in which terraform takes the
 // pve provider from pluginDir, which holds an executable named
-// terraform-provider-pve.
+// terraform-provider-pve. The source "lxctm/pve" means
+// registry.terraform.io/lxctm/pve to Terraform and
+// registry.opentofu.org/lxctm/pve to OpenTofu; both are overridden.
 func writeDevOverrides(tb testing.TB, pluginDir string) string {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "dev.tfrc")
 	cfg := fmt.Sprintf(`provider_installation {
   dev_overrides {
-    "registry.terraform.io/lxctm/pve" = %q
+    "registry.terraform.io/lxctm/pve"  = %q
+    "registry.opentofu.org/lxctm/pve" = %q
   }
   direct {}
 }
-`, pluginDir)
+`, pluginDir, pluginDir)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -288,7 +291,7 @@ func serveProviderForCLI(t *testing.T) string {
 	configs := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go func() {
-		err := tf6server.Serve(providerAddressForTests, providerserver.NewProtocol6(New("test")()),
+		err := tf6server.Serve(providerAddressForTests(), providerserver.NewProtocol6(New("test")()),
 			tf6server.WithDebug(ctx, configs, closed), tf6server.WithLoggingSink(t),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
 		if err != nil {
@@ -307,7 +310,7 @@ func serveProviderForCLI(t *testing.T) string {
 		<-closed
 	})
 	type addr struct{ Network, String string }
-	reattach, err := json.Marshal(map[string]any{providerAddressForTests: map[string]any{
+	reattach, err := json.Marshal(map[string]any{providerAddressForTests(): map[string]any{
 		"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": true,
 		"Addr": addr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
 	}})
@@ -318,8 +321,15 @@ func serveProviderForCLI(t *testing.T) string {
 }
 
 // providerAddressForTests is the address the test configurations' source
-// "lxctm/pve" resolves to.
-const providerAddressForTests = "registry.terraform.io/lxctm/pve"
+// "lxctm/pve" resolves to: under OpenTofu the host is its registry's, which
+// TF_ACC_PROVIDER_HOST names for the acceptance test harness too.
+func providerAddressForTests() string {
+	host := "registry.terraform.io"
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		host = h
+	}
+	return host + "/lxctm/pve"
+}
 
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
 // durationString accepts Go duration strings ("30m", "1h30m", "90s") that
@@ -113,4 +115,47 @@ func (v macValidator) ValidateString(ctx context.Context, req validator.StringRe
 		return
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid MAC Address", fmt.Sprintf("%q %s.", s, v.Description(ctx)))
+}
+
+// Values that end up inside one of PVE's property strings (rootfs, mpN,
+// netN) are checked against PVE's own formats with pveformat's checks, so
+// that "local-lvm,ro=1" or "vmbr0,tag=666" is refused at plan time with a
+// reason instead of reaching Proxmox VE as extra keys. lxcconf's encoder
+// refuses separators again at apply time, as a backstop.
+
+// storageID accepts a PVE storage id such as "local-lvm".
+func storageID() validator.String {
+	return propertyValueValidator{title: "Invalid Storage ID", check: pveformat.ValidateStorageID,
+		desc: "must be a Proxmox VE storage ID such as local-lvm"}
+}
+
+// bridgeName accepts a bridge name such as "vmbr0".
+func bridgeName() validator.String {
+	return propertyValueValidator{title: "Invalid Bridge Name", check: pveformat.ValidateBridgeName,
+		desc: "must be a bridge name such as vmbr0"}
+}
+
+// mountPath accepts an absolute mount path inside a container.
+func mountPath() validator.String {
+	return propertyValueValidator{title: "Invalid Mount Path", check: pveformat.ValidateMountPath,
+		desc: "must be an absolute path inside the container, without \",\" or \".\"/\"..\" elements"}
+}
+
+type propertyValueValidator struct {
+	title, desc string
+	check       func(string) error
+}
+
+func (v propertyValueValidator) Description(context.Context) string { return v.desc }
+func (v propertyValueValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v propertyValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if !known(req.ConfigValue) {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, v.title, fmt.Sprintf("%s: %v.", req.Path, err))
+	}
 }

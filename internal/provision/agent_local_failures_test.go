@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
@@ -208,8 +207,8 @@ func testLocalBackgroundProcess(t *testing.T, shell testShell) {
 	}
 	// The agent's output ended while the daemon still runs: the daemon
 	// did not inherit the agent's stdout.
-	alive := syscall.Kill(pid, 0) == nil
-	_ = syscall.Kill(pid, syscall.SIGKILL)
+	alive := processAlive(pid)
+	killProcess(pid)
 	if !alive {
 		t.Error("the agent's output only ended when the script's background process exited")
 	}
@@ -238,7 +237,7 @@ func testLocalKilledMidRun(t *testing.T, shell testShell) {
 	cmd := exec.Command(shell.sh, argv[1:]...) //nolint:gosec // the test's own agent
 	cmd.Env = []string{"PATH=" + shell.path, "TMPDIR=" + tmp}
 	cmd.Stdin = stdin
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +248,7 @@ func testLocalKilledMidRun(t *testing.T, shell testShell) {
 	rep, err := ParseReport(out, func(line string) {
 		if strings.HasSuffix(line, "about-to-be-cut") {
 			// The connection drops: the whole process group goes.
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			terminateProcessGroup(cmd)
 		}
 	})
 	_ = cmd.Wait()

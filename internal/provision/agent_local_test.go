@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/templatedir"
@@ -217,9 +216,12 @@ func (sc *localScenario) checkFiles() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := info.Sys().(*syscall.Stat_t) //nolint:forcetypeassert // Linux
-		if info.Mode().Perm() != mode || int(st.Uid) != uid || int(st.Gid) != gid {
-			t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", path, info.Mode().Perm(), st.Uid, st.Gid, mode, uid, gid)
+		gotUID, gotGID, ok := fileOwner(info)
+		if !ok {
+			t.Fatalf("%s: the platform records no owner", path)
+		}
+		if info.Mode().Perm() != mode || gotUID != uid || gotGID != gid {
+			t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", path, info.Mode().Perm(), gotUID, gotGID, mode, uid, gid)
 		}
 	}
 	checkFile(root+"/etc/app/replace.conf", "replaced\n", 0o640, 0, 0)
@@ -235,8 +237,8 @@ func (sc *localScenario) checkFiles() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := info.Sys().(*syscall.Stat_t); st.Uid != 1234 || st.Gid != 2345 { //nolint:forcetypeassert // Linux
-			t.Errorf("new directory %s is owned by %d:%d, want the home's 1234:2345", dir, st.Uid, st.Gid)
+		if uid, gid, _ := fileOwner(info); uid != 1234 || gid != 2345 {
+			t.Errorf("new directory %s is owned by %d:%d, want the home's 1234:2345", dir, uid, gid)
 		}
 	}
 	backups, _ := filepath.Glob(root + "/etc/app/backup.conf.backup-*")

@@ -1,6 +1,7 @@
 package pveapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,12 +27,15 @@ type Client struct {
 	auth      authenticator
 	retry     RetryPolicy
 	poll      TaskPollPolicy
-	requests  semaphore    // MaxParallelRequests
-	vmidLock  semaphore    // serialises nextid + create
-	imageLock semaphore    // serialises EnsureOSImage, so one image is downloaded once
-	lookups   *lookupCache // storage lists and OS images, shared by the creates of one apply
+	requests  semaphore       // MaxParallelRequests
+	vmidLock  semaphore       // serialises nextid + create
+	imageLock semaphore       // serialises EnsureOSImage, so one image is downloaded once
+	verified  map[string]bool // image files checked against a checksum (under imageLock)
+	lookups   *lookupCache    // storage lists and OS images, shared by the creates of one apply
 	userAgent string
 	now       func() time.Time
+
+	connectTimeout, responseTimeout time.Duration
 }
 
 // New validates cfg and builds a client: exactly one auth mode, an https
@@ -58,6 +62,9 @@ func New(cfg Config) (*Client, error) {
 	if parallel == 0 {
 		parallel = defaultMaxParallelRequests
 	}
+	if cfg.ConnectTimeout < 0 || cfg.ResponseTimeout < 0 {
+		return nil, errors.New("connect_timeout and response_timeout must be positive durations")
+	}
 	c := &Client{
 		base:      base,
 		endpoint:  strings.TrimSuffix(base.String(), "/api2/json"),
@@ -66,8 +73,12 @@ func New(cfg Config) (*Client, error) {
 		requests:  newSemaphore(parallel),
 		vmidLock:  newSemaphore(1),
 		imageLock: newSemaphore(1),
+		verified:  map[string]bool{},
 		userAgent: cfg.UserAgent,
 		now:       cfg.Now,
+
+		connectTimeout:  cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout),
+		responseTimeout: cmp.Or(cfg.ResponseTimeout, DefaultResponseTimeout),
 	}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
@@ -79,9 +90,10 @@ func New(cfg Config) (*Client, error) {
 	c.httpc = &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           (&net.Dialer{Timeout: c.connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			TLSClientConfig:       tlsConfig,
-			TLSHandshakeTimeout:   15 * time.Second,
+			TLSHandshakeTimeout:   c.connectTimeout,
+			ResponseHeaderTimeout: c.responseTimeout,
 			MaxIdleConns:          2 * parallel,
 			MaxIdleConnsPerHost:   parallel,
 			IdleConnTimeout:       90 * time.Second,
@@ -282,7 +294,10 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 			body = strings.NewReader(encoded)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	phases := &requestPhases{}
+	reqCtx, cancelReq := context.WithCancelCause(phases.withTrace(ctx))
+	defer cancelReq(nil)
+	req, err := http.NewRequestWithContext(reqCtx, cl.method, u.String(), body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pveapi: %w", err)
 	}
@@ -315,26 +330,21 @@ func (c *Client) roundTrip(ctx context.Context, cl call, cred credentials, attem
 	if err != nil {
 		c.requests.release()
 		terr := &TransportError{Method: cl.method, Path: cl.path, Endpoint: c.endpoint, Sent: sent.Load(), Err: err}
+		failure := c.asTimeoutError(ctx, cl, phases, terr)
 		subsystemDebug(ctx, "request failed", map[string]any{
 			"method": cl.method, "path": cl.path, "attempt": attempt,
-			"duration_ms": time.Since(start).Milliseconds(), "error": terr.Error(), "sent": terr.Sent,
+			"duration_ms": time.Since(start).Milliseconds(), "error": failure.Error(), "sent": terr.Sent,
 		})
-		return nil, 0, terr
+		return nil, 0, failure
 	}
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	closeErr := resp.Body.Close()
+	raw, readErr := c.readBody(cl, resp, cancelReq)
 	c.requests.release()
 	subsystemDebug(ctx, "request done", map[string]any{
 		"method": cl.method, "path": cl.path, "attempt": attempt,
 		"status": resp.StatusCode, "duration_ms": time.Since(start).Milliseconds(),
 	})
-	if readErr == nil {
-		readErr = closeErr
-	}
 	if readErr != nil {
-		// The status line arrived, so the request was handled; its body did not.
-		return nil, 0, &TransportError{Method: cl.method, Path: cl.path, Endpoint: c.endpoint, Sent: true,
-			Err: fmt.Errorf("reading the %s answer: %w", resp.Status, readErr)}
+		return nil, 0, readErr
 	}
 	if len(raw) > maxResponseBytes {
 		return nil, 0, &DecodeError{Method: cl.method, Path: cl.path, Err: fmt.Errorf("response larger than %d bytes", maxResponseBytes)}

@@ -39,6 +39,15 @@ type Config struct {
 	// MinTLSVersion is tls.VersionTLS12 or tls.VersionTLS13; 0 means 1.2.
 	MinTLSVersion uint16
 
+	// ConnectTimeout bounds the TCP connect and, separately, the TLS
+	// handshake of each new connection; 0 means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// ResponseTimeout bounds the wait for response headers after a request
+	// is sent, and then the reading of the body; 0 means
+	// DefaultResponseTimeout. A request that runs out of either bound is not
+	// retried.
+	ResponseTimeout time.Duration
+
 	// MaxParallelRequests caps in-flight HTTP requests; 0 means 8.
 	MaxParallelRequests int
 	// UserAgent is sent with every request; empty means a generic one.

@@ -15,9 +15,12 @@
 //   - transport.go: *TransportError, a request without an HTTP answer,
 //     worded as what happened (timeout, closed connection, TLS failure) and
 //     knowing whether the request left in full.
+//   - timeouts.go: the per-request connect and response bounds and the
+//     *TimeoutError that names the phase that stalled (it wraps the
+//     request's *TransportError).
 //   - retry.go: the whole retry policy (what is retried, backoff, which
-//     failed tasks are dispatched again) and which failed mutations may
-//     nevertheless have acted.
+//     failed tasks are dispatched again; a timed-out request never is) and
+//     which failed mutations may nevertheless have acted.
 //   - errors.go: *APIError and the ErrNotFound/ErrAlreadyExists/ErrLocked/
 //     ErrNotRunning/ErrAlreadyRunning/ErrSnapshotUnsupported classification
 //     of PVE's texts (also applied to a failed task's exit status).
@@ -28,8 +31,11 @@
 //     typed endpoints, the container config wrapper, container snapshots
 //     and collision-free VMID allocation; createlock.go: telling a running
 //     create from one that died and left "lock: create" behind.
-//   - osimage.go, lookupcache.go: finding and downloading OS images, and the
-//     short-lived cache of the storage and image lists every create repeats.
+//   - osimage.go, lookupcache.go: finding (by pveformat's appliance name
+//     rules) and downloading OS images, and the
+//     short-lived cache of the storage and image lists every create repeats;
+//     osimage_url.go: images downloaded from a URL (download-url,
+//     query-url-metadata, checksums).
 //
 // Behaviour follows real PVE (pve-http-server, pve-container), not a fake: a
 // body is never sent with GET or DELETE, booleans are 0/1, CSRF tokens go

@@ -8,8 +8,9 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
 // OSImage is a container OS image (a vztmpl volume) on a node.
@@ -20,8 +21,12 @@ type OSImage struct {
 	Storage string
 	// Downloaded is true when EnsureOSImage had to fetch it.
 	Downloaded bool
-	// Task is the download task, when there was one.
+	// Task is the download task, when there was one (for an image from a
+	// URL with a checksum also the task that verified a file already there).
 	Task *TaskResult
+
+	// size and ctime tell one version of the file from another.
+	size, ctime int64
 }
 
 // ErrOSImageNotFound reports an image that is neither on the node nor in the
@@ -55,7 +60,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		}
 		for _, v := range vols {
 			if v.VolID == ref || volumeFile(v.VolID) == file {
-				return &OSImage{VolID: v.VolID, Storage: storage}, cached, nil
+				return &OSImage{VolID: v.VolID, Storage: storage, size: v.Size, ctime: v.CTime}, cached, nil
 			}
 		}
 		return nil, cached, fmt.Errorf("%w: %s is not on storage %s of node %s", ErrOSImageNotFound, ref, storage, node)
@@ -67,7 +72,7 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 	var best *OSImage
 	var bestFile string
 	for _, s := range storages {
-		if (!s.Enabled && !s.Active) || !s.holds("vztmpl") {
+		if (!s.Enabled && !s.Active) || !s.Holds("vztmpl") {
 			continue
 		}
 		vols, volsCached, err := c.osImageVolumes(ctx, node, s.Storage)
@@ -77,11 +82,11 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		}
 		for _, v := range vols {
 			file := volumeFile(v.VolID)
-			if !imageMatches(ref, file) {
+			if !pveformat.ApplianceMatches(ref, file) {
 				continue
 			}
-			if best == nil || compareVersions(file, bestFile) > 0 {
-				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage}, file
+			if best == nil || pveformat.CompareApplianceVersions(file, bestFile) > 0 {
+				best, bestFile = &OSImage{VolID: v.VolID, Storage: s.Storage, size: v.Size, ctime: v.CTime}, file
 			}
 		}
 	}
@@ -89,6 +94,14 @@ func (c *Client) findOSImage(ctx context.Context, node, ref string) (img *OSImag
 		return nil, cached, fmt.Errorf("%w: no vztmpl storage of node %s holds %s", ErrOSImageNotFound, node, ref)
 	}
 	return best, cached, nil
+}
+
+// NodeStorages lists a node's storages, as ListStorage(node, "") does,
+// through the lookup cache: the plans of many containers on one node share
+// one request. Callers must not modify the returned slice.
+func (c *Client) NodeStorages(ctx context.Context, node string) ([]Storage, error) {
+	storages, _, err := c.nodeStorages(ctx, node)
+	return storages, err
 }
 
 // nodeStorages is ListStorage(node, "") through the lookup cache.
@@ -106,17 +119,34 @@ func (c *Client) osImageVolumes(ctx context.Context, node, storage string) ([]St
 	})
 }
 
-// EnsureOSImage returns the image ref names on node, downloading it through
-// the node's appliance index (POST /nodes/{node}/aplinfo) when no storage
-// holds it yet. storage is where a download goes; empty means the storage a
-// volid names, else the node's first storage that takes vztmpl content.
-// Calls are serialised per Client, so templates and containers applied in
-// parallel that need the same image download it once.
+// EnsureOSImage returns the image ref names on node, downloading it when no
+// storage holds it yet: an appliance through the node's appliance index
+// (POST /nodes/{node}/aplinfo), an http(s) URL with download-url (see
+// EnsureOSImageWithChecksum). storage is where a download goes; empty
+// means the storage a volid names, else the node's first storage that
+// takes vztmpl content. Calls are serialised per Client, so templates and
+// containers applied in parallel that need the same image download it once.
 func (c *Client) EnsureOSImage(ctx context.Context, node, ref, storage string) (*OSImage, error) {
+	return c.EnsureOSImageWithChecksum(ctx, node, ref, storage, ImageChecksum{})
+}
+
+// EnsureOSImageWithChecksum is EnsureOSImage that also accepts an image
+// from a URL with the checksum it must have: the node downloads it under
+// the URL's file name unless a storage holds that file already; with a
+// checksum, Proxmox VE verifies the download, or the file already there
+// (once per file version and Client), and a mismatch is
+// ErrImageChecksumMismatch. A checksum for anything but a URL is an error.
+func (c *Client) EnsureOSImageWithChecksum(ctx context.Context, node, ref, storage string, checksum ImageChecksum) (*OSImage, error) {
 	if err := c.imageLock.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer c.imageLock.release()
+	if IsImageURL(ref) {
+		return c.ensureURLImage(ctx, node, ref, storage, checksum)
+	}
+	if !checksum.IsZero() {
+		return nil, fmt.Errorf("a checksum applies only to an OS image downloaded from a URL, not to %s", ref)
+	}
 	img, err := c.FindOSImage(ctx, node, ref)
 	if err == nil {
 		return img, nil
@@ -161,10 +191,10 @@ func (c *Client) findAppliance(ctx context.Context, node, ref string) (*Applianc
 		if a.Type != "" && a.Type != "lxc" {
 			continue
 		}
-		if !imageMatches(want, a.Template) {
+		if !pveformat.ApplianceMatches(want, a.Template) {
 			continue
 		}
-		if best == nil || compareVersions(a.Template, best.Template) > 0 {
+		if best == nil || pveformat.CompareApplianceVersions(a.Template, best.Template) > 0 {
 			best = a
 		}
 	}
@@ -187,7 +217,7 @@ func (c *Client) firstStorageFor(ctx context.Context, node, content string) (str
 		return "", err
 	}
 	for _, s := range storages {
-		if (s.Enabled || s.Active) && s.holds(content) {
+		if (s.Enabled || s.Active) && s.Holds(content) {
 			return s.Storage, nil
 		}
 	}
@@ -266,61 +296,4 @@ func splitVolID(ref string) (storage, file string, ok bool) {
 func volumeFile(volid string) string {
 	_, rest, _ := strings.Cut(volid, ":")
 	return path.Base(rest)
-}
-
-// imageMatches says whether file (an appliance file name) is the image ref
-// names: the same file, or ref is its appliance name (the part before "_").
-func imageMatches(ref, file string) bool {
-	if ref == file {
-		return true
-	}
-	name, _, ok := strings.Cut(file, "_")
-	return ok && name == ref
-}
-
-// compareVersions orders appliance file names by the numbers of their
-// version field, so "…_12.10-1_…" is newer than "…_12.7-1_…" and
-// "…_12.7-1_…" newer than "…_12.7_…". Only the version field counts: the
-// digits of the architecture ("amd64") would otherwise decide between
-// versions of different lengths.
-func compareVersions(a, b string) int {
-	na, nb := numbersIn(applianceVersion(a)), numbersIn(applianceVersion(b))
-	for i := 0; i < min(len(na), len(nb)); i++ {
-		if na[i] != nb[i] {
-			if na[i] < nb[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(na) != len(nb):
-		return len(na) - len(nb)
-	default:
-		return strings.Compare(a, b)
-	}
-}
-
-// applianceVersion is the version field of an appliance file name
-// ("<name>_<version>_<arch>.tar.<ext>"), or the whole text when it has none.
-func applianceVersion(file string) string {
-	_, rest, ok := strings.Cut(file, "_")
-	if !ok {
-		return file
-	}
-	version, _, _ := strings.Cut(rest, "_")
-	return version
-}
-
-var numberRE = regexp.MustCompile(`\d+`)
-
-func numbersIn(s string) []int64 {
-	var out []int64
-	for _, m := range numberRE.FindAllString(s, -1) {
-		n, err := strconv.ParseInt(m, 10, 64)
-		if err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }

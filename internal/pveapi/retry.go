@@ -109,17 +109,25 @@ const StatusProxyError = 596
 //
 //   - Reads (and the ticket login, which changes nothing) are retried on
 //     transport errors and 5xx answers, except 501 (not implemented), 596
-//     (proxy to node failed) and 500s that name a missing object.
+//     (proxy to node failed), 500s that name a missing object and a node's
+//     report of another server's answer ("invalid server response: …").
 //   - Mutations are retried only on known transient PVE messages (lock
 //     timeouts, "got no worker upid") and on connection failures that
 //     happened before the request was sent; never on a plain 500 or a
 //     dropped connection, since the server may have acted on it.
 //   - Certificate failures and context cancellation are never retried.
+//   - Neither is a request that ran out of connect_timeout or
+//     response_timeout (*TimeoutError): the user's bound is the bound, and
+//     retrying would multiply it by the number of attempts.
 func retryable(ctx context.Context, idempotent bool, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var timeout *TimeoutError
+	if errors.As(err, &timeout) {
 		return false
 	}
 	var apiErr *APIError
@@ -133,6 +141,10 @@ func retryable(ctx context.Context, idempotent bool, err error) bool {
 		case apiErr.Status == http.StatusNotImplemented, apiErr.Status == StatusProxyError:
 			return false
 		case errors.Is(apiErr, ErrNotFound):
+			return false
+		case strings.HasPrefix(apiErr.Message, "invalid server response:"):
+			// The node reached the URL (query-url-metadata) and reports
+			// that server's answer, which a retry seconds later repeats.
 			return false
 		}
 		return true

@@ -108,6 +108,16 @@ func TestNotRetried(t *testing.T) {
 			},
 		},
 		{
+			name: "a node's answer about a URL", method: http.MethodGet, path: "/nodes/pve/query-url-metadata",
+			answer: func(w http.ResponseWriter, _ *http.Request) {
+				writePVEError(w, http.StatusInternalServerError, "invalid server response: '404 Not Found'", nil)
+			},
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.QueryURLMetadata(ctx, "pve", "https://images.example/x")
+				return err
+			},
+		},
+		{
 			name: "plain 500 on create", method: http.MethodPost, path: "/nodes/pve/lxc",
 			answer: func(w http.ResponseWriter, _ *http.Request) {
 				writePVEError(w, http.StatusInternalServerError, "unable to create CT 100 - storage 'local' does not support container directories", nil)
@@ -214,7 +224,9 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 	c := newTestClient(t, f, func(cfg *Config) {
 		cfg.Retry = RetryPolicy{MaxRetries: 5, MinBackoff: time.Hour, MaxBackoff: time.Hour}
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	// Long enough for the first attempt on a loaded machine; the retry
+	// would wait an hour, so the deadline always ends the wait.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	_, err := c.Version(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {

@@ -70,8 +70,9 @@ func (c *Client) FindStorage(ctx context.Context, node, id string) (Storage, err
 	return Storage{}, fmt.Errorf("storage %q on node %s: %w", id, node, ErrNotFound)
 }
 
-// holds says whether the storage takes content of a type ("vztmpl").
-func (s Storage) holds(content string) bool {
+// Holds says whether the storage takes content of a type ("vztmpl",
+// "rootdir").
+func (s Storage) Holds(content string) bool {
 	return slices.Contains(strings.Split(s.Content, ","), content)
 }
 

@@ -123,6 +123,15 @@ func parseCACerts(s string) ([]*x509.Certificate, error) {
 // isCertificateError says whether err comes from certificate verification;
 // such failures are permanent and never retried.
 func isCertificateError(err error) bool {
+	_, ok := UntrustedCertificate(err)
+	return ok
+}
+
+// UntrustedCertificate says whether err is a failed certificate check (no
+// trusted chain, wrong host name, expired, or not the pinned fingerprint)
+// and returns the SHA-256 fingerprint of the certificate the server
+// presented, in the form tls_fingerprint takes; "" when it is not known.
+func UntrustedCertificate(err error) (fingerprint string, ok bool) {
 	var (
 		pin       *FingerprintMismatchError
 		verify    *tls.CertificateVerificationError
@@ -130,6 +139,26 @@ func isCertificateError(err error) bool {
 		hostname  x509.HostnameError
 		invalid   x509.CertificateInvalidError
 	)
-	return errors.As(err, &pin) || errors.As(err, &verify) || errors.As(err, &unknownCA) ||
-		errors.As(err, &hostname) || errors.As(err, &invalid)
+	var cert *x509.Certificate
+	switch {
+	case errors.As(err, &pin):
+		return pin.Got, true
+	case errors.As(err, &verify):
+		if len(verify.UnverifiedCertificates) > 0 {
+			cert = verify.UnverifiedCertificates[0]
+		}
+	case errors.As(err, &unknownCA):
+		cert = unknownCA.Cert
+	case errors.As(err, &hostname):
+		cert = hostname.Certificate
+	case errors.As(err, &invalid):
+		cert = invalid.Cert
+	default:
+		return "", false
+	}
+	if cert == nil {
+		return "", true
+	}
+	sum := sha256.Sum256(cert.Raw)
+	return formatFingerprint(sum[:]), true
 }

@@ -135,6 +135,11 @@ func TestCACertificate(t *testing.T) {
 		if err == nil || !isCertificateError(err) {
 			t.Fatalf("err = %v, want a certificate verification error", err)
 		}
+		// The caller can tell the user which certificate to pin.
+		sum := sha256.Sum256(ca.leaf.Certificate[0])
+		if got, ok := UntrustedCertificate(err); !ok || got != formatFingerprint(sum[:]) {
+			t.Errorf("UntrustedCertificate = %q, %v; want the leaf's fingerprint %s", got, ok, formatFingerprint(sum[:]))
+		}
 	})
 	t.Run("another CA rejected", func(t *testing.T) {
 		err := versionClient(t, srv.URL, func(c *Config) { c.CACertPEM = newTestCA(t).certPEM })

@@ -5,11 +5,12 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pveformat"
 )
 
 // appliance is one record of the appliance index (aplinfo.dat).
@@ -46,13 +47,17 @@ func findAppliance(template string) (appliance, bool) {
 	return appliance{}, false
 }
 
-// templateAppliance resolves a file name of Config.Templates: an entry of
-// the appliance index, or another version of an indexed appliance
-// ("<package>_<version>_<arch>.tar.<ext>"). A node keeps the versions it
-// downloaded earlier after the index has moved on, and image lookups must
-// choose among them.
+// templateAppliance resolves a name of Config.Templates: an appliance name
+// ("debian-12-standard", meaning its newest indexed version, as the
+// provider resolves it), an entry of the appliance index, or another version
+// of an indexed appliance ("<package>_<version>_<arch>.tar.<ext>"). A node
+// keeps the versions it downloaded earlier after the index has moved on, and
+// image lookups must choose among them.
 func templateAppliance(file string) (appliance, bool) {
 	if a, ok := findAppliance(file); ok {
+		return a, true
+	}
+	if a, ok := newestAppliance(file); ok {
 		return a, true
 	}
 	pkg, rest, ok := strings.Cut(file, "_")
@@ -67,6 +72,18 @@ func templateAppliance(file string) (appliance, bool) {
 		}
 	}
 	return appliance{}, false
+}
+
+// newestAppliance is the newest indexed version of the appliance name.
+func newestAppliance(name string) (appliance, bool) {
+	var best appliance
+	found := false
+	for _, a := range appliances {
+		if pveformat.ApplianceMatches(name, a.Template) && (!found || pveformat.CompareApplianceVersions(a.Template, best.Template) > 0) {
+			best, found = a, true
+		}
+	}
+	return best, found
 }
 
 // sha512sum is the index's checksum field. The simulator's images are
@@ -130,7 +147,7 @@ func (s *Server) downloadTemplate(ctx context.Context, t *task, node string, sc 
 		return nil
 	}
 	location := "https://images.pvesim.invalid/system/" + a.Template
-	dest := filepath.Join("/", templateFileRel(sc, a.Template))
+	dest := contentFile{sc: sc, content: "vztmpl", file: a.Template}.nodePath()
 	t.log("downloading %s to %s", location, dest)
 	if err := s.taskWork(ctx, t, s.cfg.taskDuration("download")); err != nil {
 		return err
@@ -145,40 +162,20 @@ func (s *Server) downloadTemplate(ctx context.Context, t *task, node string, sc 
 // storeTemplate has the backend prepare the image file and registers the
 // vztmpl volume.
 func (s *Server) storeTemplate(ctx context.Context, node string, sc StorageConfig, a appliance, log func(string)) error {
-	rel := templateFileRel(sc, a.Template)
-	path := filepath.Join(s.nodeFS(node), rel)
+	f := contentFile{sc: sc, content: "vztmpl", file: a.Template}
+	path := filepath.Join(s.nodeFS(node), f.rel())
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	if err := s.backend.PrepareImage(ctx, a.Template, path, log); err != nil {
 		return fmt.Errorf("download failed: %w", err)
 	}
-	size, sum, err := fileSizeAndSHA512(path)
+	sum, err := fileDigest("sha512", path)
 	if err != nil {
 		return err
 	}
 	log(fmt.Sprintf("sha512 of the downloaded file: %s (the simulator does not verify index checksums)", sum))
-	volid := sc.ID + ":vztmpl/" + a.Template
-	s.mu.Lock()
-	s.volumes[volumeKey(node, volid)] = &volume{Node: node, Storage: sc.ID, VolID: volid, Content: "vztmpl",
-		Format: templateFormat(a.Template), Size: size, CTime: s.now().Unix(), File: rel}
-	s.mu.Unlock()
-	s.persist()
-	return nil
-}
-
-func fileSizeAndSHA512(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer func() { _ = f.Close() }()
-	h := sha512.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return s.registerContentFile(node, f)
 }
 
 // installTemplates puts Config.Templates on every node's "local" storage.
@@ -194,7 +191,7 @@ func (s *Server) installTemplates(ctx context.Context) error {
 			for _, a := range appliances {
 				known = append(known, a.Template)
 			}
-			return fmt.Errorf("template %q is neither in the appliance index nor another version of an appliance in it (%s)", name, strings.Join(known, ", "))
+			return fmt.Errorf("template %q is neither an appliance name, nor in the appliance index, nor another version of an appliance in it (%s)", name, strings.Join(known, ", "))
 		}
 		for _, node := range s.cfg.Nodes {
 			s.mu.Lock()

@@ -78,7 +78,7 @@ func runCLI(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	authDelay := fs.Duration("auth-failure-delay", 0, "delay of 401 answers (real PVE waits about 3s)")
 	var faults, templates stringList
 	fs.Var(&faults, "fault", "inject a fault, e.g. 'method=GET,path=/nodes/*/lxc,status=502,count=3' (repeatable)")
-	fs.Var(&templates, "template", "pre-install an appliance template on every node's local storage (repeatable)")
+	fs.Var(&templates, "template", "pre-install an OS image on every node's local storage: an appliance name such as debian-12-standard (its newest version) or a file name from the index (repeatable)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprintln(stderr, "Usage: terraform-provider-pve simulate [flags]")
 		_, _ = fmt.Fprintln(stderr, "Runs a Proxmox VE API simulator and prints one JSON line with its coordinates.")

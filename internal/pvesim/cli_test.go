@@ -361,6 +361,7 @@ func TestRunCLIFlagErrors(t *testing.T) {
 		{[]string{"--api-token", "nonsense"}, 1, "API token must look like user@realm!name=secret"},
 		{[]string{"--nodes", "bad_name", "--listen", "127.0.0.1:0"}, 1, `node name "bad_name"`},
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"--template", "nosuch-standard"}, 1, `template "nosuch-standard" is neither an appliance name`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -382,7 +383,7 @@ func TestRunCLIInProcess(t *testing.T) {
 	go func() {
 		done <- pvesim.RunCLIUntil([]string{"--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--state-dir", dir,
 			"--api-token", "root@pam!ci=11111111-2222-3333-4444-555555555555", "--root-password", "pw12345",
-			"--fault", "kind=broken-pipe,path=/nodes,count=1"}, &out, &errOut, stop)
+			"--fault", "kind=broken-pipe,path=/nodes,count=1", "--template", "debian-12-standard"}, &out, &errOut, stop)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "\n") {
@@ -403,6 +404,13 @@ func TestRunCLIInProcess(t *testing.T) {
 	status, _ := p.call(t, http.MethodGet, "/nodes", nil, func(r *http.Request) { r.Header.Set("Authorization", "PVEAPIToken="+ready.APIToken) })
 	if status != 596 {
 		t.Errorf("--fault not armed: %d", status)
+	}
+	// --template takes an appliance name, as os_template does, and installs
+	// its newest indexed version.
+	status, body := p.call(t, http.MethodGet, "/nodes/pve/storage/local/content?content=vztmpl", nil,
+		func(r *http.Request) { r.Header.Set("Authorization", "PVEAPIToken="+ready.APIToken) })
+	if status != 200 || !strings.Contains(string(body), `"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"`) {
+		t.Errorf("--template debian-12-standard: %d %s", status, body)
 	}
 	close(stop)
 	if code := <-done; code != 0 {

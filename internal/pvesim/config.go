@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -67,9 +68,14 @@ type Config struct {
 	Storages []StorageConfig
 	// Templates are appliance files (from the aplinfo index, e.g.
 	// "debian-12-standard_12.7-1_amd64.tar.zst", or another version of an
-	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst")
+	// appliance in it, such as an older "debian-12-standard_12.2-1_amd64.tar.zst",
+	// or an appliance name, "debian-12-standard", for its newest version)
 	// put on every node's "local" storage at start, as if downloaded earlier.
 	Templates []string
+	// DownloadRootCAs are the certificate authorities the nodes trust when
+	// they fetch a URL (download-url, query-url-metadata), like a node's
+	// system trust store. Default: the system's roots.
+	DownloadRootCAs *x509.CertPool
 	// Logf receives the simulator's diagnostics. Default: discarded.
 	Logf func(format string, args ...any)
 }

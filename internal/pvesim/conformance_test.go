@@ -53,7 +53,13 @@ func TestSchemaConformanceOfEveryImplementedMethod(t *testing.T) {
 				params.Set(name, "true")
 				want[name] = "type check ('" + p.Type + "') failed - got 'true'"
 			}
-			r := root.do(method, examplePath(template), params)
+			var r apiResp
+			if key == "POST /nodes/{node}/storage/{storage}/upload" {
+				// An upload is multipart; its query string carries the rest.
+				r = root.upload(examplePath(template), params, uploadForm{fields: [][2]string{{"content", "vztmpl"}}, fileName: "a.tar.gz"})
+			} else {
+				r = root.do(method, examplePath(template), params)
+			}
 			r.wantErr(t, 400, "Parameter verification failed.")
 			for k, v := range want {
 				if r.Errors[k] != v {

@@ -87,7 +87,8 @@
 // /cluster/{nextid,resources,tasks,status}, /storage, /nodes,
 // /nodes/{node}[/status], aplinfo GET/POST, lxc list/create, lxc/{vmid}
 // GET/DELETE, config GET/PUT, pending, status/{current,start,stop,shutdown,
-// reboot}, resize, clone, template, interfaces, snapshot (list, create,
+// reboot}, resize, clone, template, interfaces, query-url-metadata,
+// storage download-url and upload, snapshot (list, create,
 // delete, rollback with start, index, config GET/PUT, and GET config's
 // snapshot parameter), storage list/status/content/volume delete, tasks
 // list/status/log/stop. Snapshots are "[name]" sections of the config file
@@ -112,6 +113,33 @@
 // Containers run on a backend.Backend: the memory backend by default, or
 // real LXC containers with --backend lxc. Each node's SSH server (package
 // sshnode) runs pct exec, push, pull, status, list and unlock.
+//
+// # Downloads and uploads
+//
+// download-url and query-url-metadata fetch the URL for real, from the
+// simulator's machine, so tests serve images from a loopback HTTP(S)
+// server (PVE allows loopback URLs too). Nodes trust the system's
+// certificate authorities, or Config.DownloadRootCAs; no proxy is used.
+// download-url runs a "download" task that logs what wget and
+// download_file_from_url print, verifies the checksum (PVE's texts:
+// "checksum mismatch: got '…' != expect '…'", ", aborting" for a file
+// already there; "refusing to override existing file '…'" without a
+// checksum) and stores the file as a vztmpl or iso volume of a
+// directory storage; wget's failures become "download failed: <wget's last
+// line>" (connection refused, HTTP errors, untrusted certificates).
+// query-url-metadata sends a HEAD request and answers filename, size and
+// mimetype as PVE does, or "invalid server response: '<status line>'".
+// upload takes a multipart body (no CSRF token needed), streams it to
+// /var/tmp/pveupload-… on the API node and copies it in an "imgcopy" task,
+// overwriting a file of the same name. Not simulated: the import content
+// type (refused with a clear error), and decompressing lzo and zst ISO
+// downloads (gz and bz2 work). A downloaded or uploaded vztmpl file is
+// what a container's rootfs is made from: the memory backend never
+// unpacks it; the lxc backend extracts it as the container's root file
+// system, so it must be a real root filesystem tarball (a Proxmox VE
+// template, or the lxc backend's own cached image), and a container of a
+// file that is not boots nothing. A container's ostype comes from the
+// file name ("debian-…" → debian, else unmanaged), not from its content.
 //
 // # Restarts
 //

@@ -53,3 +53,6 @@ type ReadyLine = readyLine
 func RunCLIUntil(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	return runCLI(args, stdout, stderr, stop)
 }
+
+// NodeFS is the directory holding a node's filesystem.
+func (s *Server) NodeFS(node string) string { return s.nodeFS(node) }

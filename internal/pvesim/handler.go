@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -120,10 +121,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	if rel == "" {
 		rel = "/"
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
-		fail(frameworkErr(http.StatusBadRequest, "unable to read request body"))
-		return
+	// An upload's body is a file, read only once the request is
+	// authenticated (upload.go); every other body is read here.
+	upload := isUpload(r, rel)
+	var body []byte
+	if !upload {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+		if err != nil {
+			fail(frameworkErr(http.StatusBadRequest, "unable to read request body"))
+			return
+		}
 	}
 	if len(body) > 0 && r.Method != http.MethodPost && r.Method != http.MethodPut {
 		fail(frameworkErr(http.StatusNotImplemented, "Unexpected content for method '"+r.Method+"'"))
@@ -140,6 +148,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 		return
 	}
 
+	uploadStarted := false
 	lockFail := false
 	var terminal *Fault
 	for _, f := range s.faults.forRequest(r.Method, rel) {
@@ -176,7 +185,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 
 	var who principal
 	if !unauthenticated(r.Method, rel) {
-		p, aerr := s.auth.authenticate(r)
+		p, aerr := s.auth.authenticate(r, upload)
 		if aerr != nil {
 			fail(aerr)
 			return
@@ -210,6 +219,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 			return
 		}
 	}
+	if upload {
+		tmp, aerr := s.receiveUpload(r, raw)
+		rec.Params = maskParams(raw)
+		if aerr != nil {
+			fail(aerr)
+			return
+		}
+		// The upload's task removes the file; a request that fails before
+		// starting one leaves it to be removed here.
+		defer func() {
+			if !uploadStarted {
+				_ = os.Remove(tmp)
+			}
+		}()
+	}
 	values, verrs := m.ValidateWithPath(pathParams, raw)
 	if len(verrs) > 0 {
 		fail(paramErr(verrs))
@@ -221,6 +245,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *RequestRecor
 	}
 	q := &request{ctx: ctx, method: r.Method, relPath: rel, m: m, params: values, who: who, lockFail: lockFail}
 	out, herr := handler(q)
+	uploadStarted = herr == nil
 	if herr != nil {
 		var aerr *apiError
 		if !errors.As(herr, &aerr) {

@@ -120,6 +120,29 @@ func (s *Server) DeleteContainerOutOfBand(vmid int) error {
 	return nil
 }
 
+// EditConfigOutOfBand rewrites a container's config file behind the API's
+// back, as someone editing /etc/pve/lxc/<vmid>.conf on the node would: edit
+// gets the file's text and returns the new one. Values are not checked
+// (PVE does not check a hand-edited file either); the text must still read
+// as a config file of "key: value" lines.
+func (s *Server) EditConfigOutOfBand(vmid int, edit func(text string) string) error {
+	s.mu.Lock()
+	c, ok := s.containers[vmid]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("CT %d does not exist", vmid)
+	}
+	text := edit(c.Text)
+	if _, err := parseCTConfig(text); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("CT %d: the edited config does not read as a config file: %w", vmid, err)
+	}
+	c.Text = text
+	s.mu.Unlock()
+	s.persist()
+	return nil
+}
+
 // WaitTask waits until the task with upid has finished and returns its
 // exitstatus ("OK", "WARNINGS: n" or the error text).
 func (s *Server) WaitTask(ctx context.Context, upid string) (string, error) {

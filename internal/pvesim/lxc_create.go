@@ -263,7 +263,7 @@ func (s *Server) createWorker(ctx context.Context, t *task, plan *createPlan) er
 			return fmt.Errorf("can't find file '%s'", plan.ostemplate)
 		}
 		sc, _ := s.storage(v.Storage)
-		t.log("extracting archive '%s'", filepath.Join("/", templateFileRel(sc, plan.templateFile)))
+		t.log("extracting archive '%s'", contentFile{sc: sc, content: "vztmpl", file: plan.templateFile}.nodePath())
 	} else {
 		return fmt.Errorf("can't find file '%s'", plan.ostemplate)
 	}

@@ -214,3 +214,28 @@ func TestOutOfBandDeletion(t *testing.T) {
 		t.Errorf("resources = %v", res)
 	}
 }
+
+// TestOutOfBandConfigEdit: a config edited on the node is what the API
+// returns, unchecked, and what a restart reads back.
+func TestOutOfBandConfigEdit(t *testing.T) {
+	sim := fastSim(t)
+	c := tokenClient(t, sim)
+	c.createCT("100", nil)
+	err := sim.EditConfigOutOfBand(100, func(text string) string {
+		return strings.Replace(text, "memory: 512", "memory: 512.5", 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	c.do(http.MethodGet, "/nodes/pve/lxc/100/config", nil).ok(t).decode(t, &cfg)
+	if cfg["memory"] != "512.5" && cfg["memory"] != 512.5 {
+		t.Errorf("memory = %#v, want the edited 512.5", cfg["memory"])
+	}
+	if err := sim.EditConfigOutOfBand(101, func(s string) string { return s }); err == nil {
+		t.Error("editing a missing container succeeded")
+	}
+	if err := sim.EditConfigOutOfBand(100, func(string) string { return "no colon here\n" }); err == nil {
+		t.Error("a text that is no config file was accepted")
+	}
+}

@@ -109,8 +109,10 @@ var templateFormats = []struct{ ext, format string }{
 	{".tar.gz", "tgz"}, {".tar.xz", "txz"}, {".tar.zst", "tzst"}, {".tar.bz2", "tbz2"}, {".tar", "tar"},
 }
 
-// templateFormat is the format of a vztmpl file name, "" when it is not one.
+// templateFormat is the format of a vztmpl file name, "" when it is not one
+// (extensions compare case-insensitively, as in PVE).
 func templateFormat(file string) string {
+	file = strings.ToLower(file)
 	for _, t := range templateFormats {
 		if strings.HasSuffix(file, t.ext) && len(file) > len(t.ext) {
 			return t.format
@@ -122,12 +124,6 @@ func templateFormat(file string) string {
 // vztmplVolnameRE matches a vztmpl volume name, "vztmpl/<file>", and
 // captures the file.
 var vztmplVolnameRE = regexp.MustCompile(`^vztmpl/([^/]+)$`)
-
-// templateFileRel is where a vztmpl volume's file lives inside a node's
-// filesystem: <storage path>/template/cache/<file>.
-func templateFileRel(sc StorageConfig, file string) string {
-	return filepath.Join(strings.TrimPrefix(sc.Path, "/"), "template", "cache", file)
-}
 
 // volumeLocked looks a volume up; the caller holds s.mu.
 func (s *Server) volumeLocked(node, volid string) (*volume, bool) {

@@ -29,7 +29,7 @@ func TestPasswordAuth(t *testing.T) {
 
 func TestPrivateKeyAuth(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, n.config(func(cfg *Config) { cfg.Password, cfg.PrivateKey = "", n.keyPEM }))
+	c := newClient(t, n.config(func(cfg *Config) { cfg.Password, cfg.PrivateKey = "", n.ClientKeyPEM }))
 	if err := whoami(t, c); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestPrivateKeyAuth(t *testing.T) {
 func serveAgent(t *testing.T, n *testNode) string {
 	t.Helper()
 	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: mustRawKey(t, n.keyPEM)}); err != nil {
+	if err := keyring.Add(agent.AddedKey{PrivateKey: mustRawKey(t, n.ClientKeyPEM)}); err != nil {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
@@ -111,7 +111,7 @@ func TestWrongPassword(t *testing.T) {
 	if errors.As(err, &hk) {
 		t.Errorf("a login failure reported as a host key problem: %v", err)
 	}
-	if len(n.host.callLog()) != 0 {
+	if len(n.Host.Calls()) != 0 {
 		t.Error("a command ran despite the failed login")
 	}
 }
@@ -119,7 +119,7 @@ func TestWrongPassword(t *testing.T) {
 // TestAuthMethodsTriedInOrder: a wrong password does not stop the key.
 func TestAuthMethodsTriedInOrder(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, n.config(func(cfg *Config) { cfg.Password, cfg.PrivateKey = "wrong", n.keyPEM }))
+	c := newClient(t, n.config(func(cfg *Config) { cfg.Password, cfg.PrivateKey = "wrong", n.ClientKeyPEM }))
 	if err := whoami(t, c); err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,16 @@ package sshexec
 import (
 	"bytes"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 // BenchmarkRun measures one round trip — session, exec, pct exec in the
 // simulated node, exit status — over a reused connection.
 func BenchmarkRun(b *testing.B) {
-	n := startNode(b)
+	n := startNode(b, sshnodetest.WithoutLog())
 	c := newClient(b, n.config())
-	cmd := Command{Argv: PctExec(testVMID, argvRecord)}
+	cmd := Command{Argv: PctExec(testVMID, sshnodetest.ArgvRecord)}
 	mustRun(b, c, cmd) // connect outside the measurement
 	b.ReportAllocs()
 	for b.Loop() {
@@ -18,7 +20,7 @@ func BenchmarkRun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		b.Errorf("%d connections, want 1", got)
 	}
 }
@@ -26,9 +28,9 @@ func BenchmarkRun(b *testing.B) {
 // BenchmarkRunParallel is BenchmarkRun from several goroutines sharing the
 // connection.
 func BenchmarkRunParallel(b *testing.B) {
-	n := startNode(b)
+	n := startNode(b, sshnodetest.WithoutLog())
 	c := newClient(b, n.config())
-	cmd := Command{Argv: PctExec(testVMID, argvRecord)}
+	cmd := Command{Argv: PctExec(testVMID, sshnodetest.ArgvRecord)}
 	mustRun(b, c, cmd)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -44,13 +46,13 @@ func BenchmarkRunParallel(b *testing.B) {
 // BenchmarkRunStdin8MiB streams 8 MiB of stdin to a command, the size of a
 // large provisioning payload.
 func BenchmarkRunStdin8MiB(b *testing.B) {
-	n := startNode(b)
+	n := startNode(b, sshnodetest.WithoutLog())
 	c := newClient(b, n.config())
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 8<<20/16)
-	mustRun(b, c, Command{Argv: PctExec(testVMID, argvRecord)})
+	mustRun(b, c, Command{Argv: PctExec(testVMID, sshnodetest.ArgvRecord)})
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
-		res, err := c.Run(b.Context(), testNodeName, Command{Argv: PctExec(testVMID, argvDrain), Stdin: bytes.NewReader(payload)})
+		res, err := c.Run(b.Context(), testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvDrain), Stdin: bytes.NewReader(payload)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
-	_, keyPEM := newSigner(t)
+	_, keyPEM := sshnodetest.NewKey(t)
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 func TestOneConnectionReusedForManyRuns(t *testing.T) {
@@ -24,7 +26,7 @@ func TestOneConnectionReusedForManyRuns(t *testing.T) {
 			t.Fatalf("run %d: stdout %q", i, res.Stdout)
 		}
 	}
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		t.Errorf("20 Runs dialled %d times, want 1", got)
 	}
 }
@@ -57,7 +59,7 @@ func TestConcurrentRuns(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		t.Errorf("%d concurrent Runs dialled %d times, want 1", runs, got)
 	}
 }
@@ -70,13 +72,13 @@ func TestConcurrentSessionsAreBounded(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	for range maxSessionsPerConn + 3 {
-		wg.Go(func() { _, _ = c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, argvBlock)}) })
+		wg.Go(func() { _, _ = c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvBlock)}) })
 	}
 	for range maxSessionsPerConn {
-		waitFor(t, n.host.blocked, "a blocking command to start")
+		waitFor(t, n.Host.Blocked, "a blocking command to start")
 	}
 	select {
-	case <-n.host.blocked:
+	case <-n.Host.Blocked:
 		t.Errorf("more than %d sessions ran at once", maxSessionsPerConn)
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -99,7 +101,7 @@ func TestConcurrentFirstRunsShareOneDial(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		t.Errorf("10 simultaneous first Runs dialled %d times, want 1", got)
 	}
 }
@@ -112,12 +114,12 @@ func TestRedialAfterIdleConnectionClosed(t *testing.T) {
 	if _, err := c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, "true")}); err != nil {
 		t.Fatal(err)
 	}
-	n.listener.cutAll()
+	n.CutConnections()
 	res, err := c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, "echo", "again")})
 	if err != nil || string(res.Stdout) != "again\n" {
 		t.Fatalf("Run after the node closed the connection = %v, %+v", err, res)
 	}
-	if got := n.listener.accepted(); got != 2 {
+	if got := n.Accepted(); got != 2 {
 		t.Errorf("%d connections, want 2", got)
 	}
 	if !strings.Contains(logs.String(), "re-dialling") {
@@ -143,7 +145,7 @@ func TestRedialWhenDeadConnectionIsNotYetNoticed(t *testing.T) {
 	slot.conn = ghost
 	c.mu.Unlock()
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
-	if got := n.listener.accepted(); got != 2 {
+	if got := n.Accepted(); got != 2 {
 		t.Errorf("%d connections, want 2", got)
 	}
 }
@@ -152,8 +154,8 @@ func TestRedialAfterNodeRestart(t *testing.T) {
 	n := startNode(t)
 	c := newClient(t, n.config())
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
-	n.stop()
-	n.serve(t, n.addr) // same port, same host key
+	n.Stop(t)
+	n.Restart(t) // same port, same host key
 	res := mustRun(t, c, Command{Argv: PctExec(testVMID, "echo", "restarted")})
 	if string(res.Stdout) != "restarted\n" {
 		t.Errorf("stdout %q", res.Stdout)
@@ -164,7 +166,7 @@ func TestNoEndlessRedialWhenNodeIsGone(t *testing.T) {
 	n := startNode(t)
 	c := newClient(t, n.config())
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
-	n.stop()
+	n.Stop(t)
 	_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, "true")})
 	if err == nil || !strings.Contains(err.Error(), `connect to node "pve"`) {
 		t.Errorf("Run = %v, want a connect error", err)
@@ -176,11 +178,11 @@ func TestInterruptedWhenConnectionCutMidCommand(t *testing.T) {
 	c := newClient(t, n.config())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, argvBlock, "--secret-arg")})
+		_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvBlock, "--secret-arg")})
 		done <- err
 	}()
-	waitFor(t, n.host.blocked, "the command to start")
-	n.listener.cutAll()
+	waitFor(t, n.Host.Blocked, "the command to start")
+	n.CutConnections()
 	err := waitFor(t, done, "Run to return")
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("Run = %v, want ErrInterrupted", err)
@@ -195,17 +197,17 @@ func TestInterruptedWhenConnectionCutMidCommand(t *testing.T) {
 	}
 
 	// Never re-run; the next Run gets a new connection.
-	mustRun(t, c, Command{Argv: PctExec(testVMID, argvRecord, "next")})
+	mustRun(t, c, Command{Argv: PctExec(testVMID, sshnodetest.ArgvRecord, "next")})
 	var blocks int
-	for _, call := range n.host.callLog() {
-		if call[0] == argvBlock {
+	for _, call := range n.Host.Calls() {
+		if call.Argv[0] == sshnodetest.ArgvBlock {
 			blocks++
 		}
 	}
 	if blocks != 1 {
 		t.Errorf("the interrupted command ran %d times, want 1", blocks)
 	}
-	if got := n.listener.accepted(); got != 2 {
+	if got := n.Accepted(); got != 2 {
 		t.Errorf("%d connections, want 2", got)
 	}
 }
@@ -292,7 +294,7 @@ func (p *freezeProxy) freeze() {
 // next Run dials afresh instead of hanging.
 func TestKeepaliveDetectsASilentlyDeadConnection(t *testing.T) {
 	n := startNode(t)
-	p := startProxy(t, n.addr)
+	p := startProxy(t, n.Addr)
 	c := newClient(t, n.config(func(cfg *Config) { cfg.Nodes[testNodeName] = NodeAddress{Address: "127.0.0.1", Port: p.port()} }))
 	c.timing.keepaliveInterval, c.timing.keepaliveTimeout = 50*time.Millisecond, 200*time.Millisecond
 	c.timing.sessionOpen = time.Hour // only the keepalive can notice
@@ -316,7 +318,7 @@ func TestKeepaliveKeepsALiveConnection(t *testing.T) {
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
 	time.Sleep(200 * time.Millisecond) // about 20 keepalives
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		t.Errorf("%d connections, want 1", got)
 	}
 }
@@ -325,7 +327,7 @@ func TestKeepaliveKeepsALiveConnection(t *testing.T) {
 // found when the node does not open a session, and re-dialled once.
 func TestSessionOpenTimeoutRedials(t *testing.T) {
 	n := startNode(t)
-	p := startProxy(t, n.addr)
+	p := startProxy(t, n.Addr)
 	c := newClient(t, n.config(func(cfg *Config) { cfg.Nodes[testNodeName] = NodeAddress{Address: "127.0.0.1", Port: p.port()} }))
 	c.timing.keepaliveInterval = time.Hour
 	c.timing.sessionOpen = 300 * time.Millisecond
@@ -343,16 +345,16 @@ func TestSessionOpenTimeoutRedials(t *testing.T) {
 // gives up.
 func TestInterruptedWhenConnectionFreezesMidCommand(t *testing.T) {
 	n := startNode(t)
-	p := startProxy(t, n.addr)
+	p := startProxy(t, n.Addr)
 	c := newClient(t, n.config(func(cfg *Config) { cfg.Nodes[testNodeName] = NodeAddress{Address: "127.0.0.1", Port: p.port()} }))
 	c.timing.keepaliveInterval, c.timing.keepaliveTimeout = 50*time.Millisecond, 200*time.Millisecond
 	c.timing.probe = 200 * time.Millisecond
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, argvBlock)})
+		_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvBlock)})
 		done <- err
 	}()
-	waitFor(t, n.host.blocked, "the command to start")
+	waitFor(t, n.Host.Blocked, "the command to start")
 	p.freeze()
 	if err := waitFor(t, done, "Run to return"); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("Run = %v, want ErrInterrupted", err)
@@ -412,13 +414,13 @@ func TestLogging(t *testing.T) {
 	for _, want := range []string{
 		`"@module":"provider.ssh"`, "connecting to node over SSH", "connected to node over SSH",
 		"reusing the SSH connection", `"command":"pct exec 101 -- sh"`, `"node":"pve"`,
-		`"address":"127.0.0.1:` + strconv.Itoa(n.port), `"user":"root"`, `"exit_code":0`,
+		`"address":"127.0.0.1:` + strconv.Itoa(n.Port), `"user":"root"`, `"exit_code":0`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s", want)
 		}
 	}
-	for _, leak := range []string{testPassword, secretArg, secretStdin, "cat >/dev/null"} {
+	for _, leak := range []string{sshnodetest.RootPassword, secretArg, secretStdin, "cat >/dev/null"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("logs contain %q", leak)
 		}
@@ -434,7 +436,7 @@ func TestInsecureIgnoreHostKeyWarnsOnEveryConnection(t *testing.T) {
 		if _, err := c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, "true")}); err != nil {
 			t.Fatal(err)
 		}
-		n.listener.cutAll()
+		n.CutConnections()
 	}
 	var warnings []string
 	for _, line := range strings.Split(logs.String(), "\n") {

@@ -16,12 +16,13 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 // otherHostKey is a key the node does not have.
 func otherHostKey(t *testing.T) ssh.PublicKey {
 	t.Helper()
-	s, _ := newSigner(t)
+	s, _ := sshnodetest.NewKey(t)
 	return s.PublicKey()
 }
 
@@ -37,18 +38,18 @@ func writeKnownHosts(t *testing.T, lines ...string) string {
 // hostKeyError runs a command and returns the *HostKeyError it must fail with.
 func hostKeyError(t *testing.T, n *testNode, c *Client) *HostKeyError {
 	t.Helper()
-	before := len(n.host.callLog())
+	before := len(n.Host.Calls())
 	err := whoami(t, c)
 	var hk *HostKeyError
 	if !errors.As(err, &hk) {
 		t.Fatalf("Run = %v, want a *HostKeyError", err)
 	}
-	if len(n.host.callLog()) != before {
+	if len(n.Host.Calls()) != before {
 		t.Error("a command ran on a node whose host key was refused")
 	}
 	msg := err.Error()
-	fingerprint := ssh.FingerprintSHA256(n.hostKey.PublicKey())
-	for _, want := range []string{`node "pve"`, n.addr, "ssh-ed25519", fingerprint} {
+	fingerprint := ssh.FingerprintSHA256(n.HostKey.PublicKey())
+	for _, want := range []string{`node "pve"`, n.Addr, "ssh-ed25519", fingerprint} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
@@ -61,7 +62,7 @@ func hostKeyError(t *testing.T, n *testNode, c *Client) *HostKeyError {
 
 func TestPinnedHostKey(t *testing.T) {
 	n := startNode(t)
-	pinned := sshnode.AuthorizedKey(n.hostKey.PublicKey())
+	pinned := sshnode.AuthorizedKey(n.HostKey.PublicKey())
 	other := sshnode.AuthorizedKey(otherHostKey(t))
 
 	t.Run("accepted", func(t *testing.T) {
@@ -91,11 +92,11 @@ func TestPinnedHostKey(t *testing.T) {
 
 func TestKnownHosts(t *testing.T) {
 	n := startNode(t)
-	entry := knownhosts.Normalize(n.addr) // "[127.0.0.1]:port"
+	entry := knownhosts.Normalize(n.Addr) // "[127.0.0.1]:port"
 	if !strings.HasPrefix(entry, "[127.0.0.1]:") {
 		t.Fatalf("unexpected known_hosts form %q", entry)
 	}
-	realLine := knownhosts.Line([]string{entry}, n.hostKey.PublicKey())
+	realLine := knownhosts.Line([]string{entry}, n.HostKey.PublicKey())
 	useFile := func(path string) func(*Config) {
 		return func(cfg *Config) { cfg.HostKeys, cfg.KnownHostsFile = nil, path }
 	}
@@ -107,13 +108,13 @@ func TestKnownHosts(t *testing.T) {
 		}
 	})
 	t.Run("hashed entry accepted", func(t *testing.T) {
-		path := writeKnownHosts(t, knownhosts.Line([]string{knownhosts.HashHostname(entry)}, n.hostKey.PublicKey()))
+		path := writeKnownHosts(t, knownhosts.Line([]string{knownhosts.HashHostname(entry)}, n.HostKey.PublicKey()))
 		if err := whoami(t, newClient(t, n.config(useFile(path)))); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("entry without port does not match a non-default port", func(t *testing.T) {
-		path := writeKnownHosts(t, knownhosts.Line([]string{"127.0.0.1"}, n.hostKey.PublicKey()))
+		path := writeKnownHosts(t, knownhosts.Line([]string{"127.0.0.1"}, n.HostKey.PublicKey()))
 		hk := hostKeyError(t, n, newClient(t, n.config(useFile(path))))
 		if !strings.Contains(hk.Error(), "has no entry for "+entry) {
 			t.Errorf("error %q does not say the host is unknown", hk)
@@ -126,7 +127,7 @@ func TestKnownHosts(t *testing.T) {
 		for _, want := range []string{
 			"lists a different key", ssh.FingerprintSHA256(other), path + ":2",
 			"update the known_hosts file " + path, "ssh-keygen -R '" + entry + "'",
-			fmt.Sprintf("ssh-keyscan -p %d 127.0.0.1", n.port),
+			fmt.Sprintf("ssh-keyscan -p %d 127.0.0.1", n.Port),
 		} {
 			if !strings.Contains(hk.Error(), want) {
 				t.Errorf("error %q lacks %q", hk, want)
@@ -134,7 +135,7 @@ func TestKnownHosts(t *testing.T) {
 		}
 	})
 	t.Run("revoked key refused", func(t *testing.T) {
-		path := writeKnownHosts(t, "@revoked * "+sshnode.AuthorizedKey(n.hostKey.PublicKey()), realLine)
+		path := writeKnownHosts(t, "@revoked * "+sshnode.AuthorizedKey(n.HostKey.PublicKey()), realLine)
 		hk := hostKeyError(t, n, newClient(t, n.config(useFile(path))))
 		if !strings.Contains(hk.Error(), "@revoked") {
 			t.Errorf("error %q does not mention the revocation", hk)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 func TestQuote(t *testing.T) {
@@ -102,18 +104,16 @@ func TestQuoteRoundTripsThroughPctExec(t *testing.T) {
 	n := startNode(t)
 	c := newClient(t, n.config())
 	for _, arg := range nastyArgs {
-		argv := []string{argvRecord, arg, "after"}
+		argv := []string{sshnodetest.ArgvRecord, arg, "after"}
 		mustRun(t, c, Command{Argv: PctExec(testVMID, argv...)})
-		calls := n.host.callLog()
-		if got := calls[len(calls)-1]; !slices.Equal(got, argv) {
+		if got := n.Host.LastCall(t).Argv; !slices.Equal(got, argv) {
 			t.Errorf("argument %q: the container received %q, want %q", arg, got, argv)
 		}
 	}
 	// All at once, too.
-	argv := append([]string{argvRecord}, nastyArgs...)
+	argv := append([]string{sshnodetest.ArgvRecord}, nastyArgs...)
 	mustRun(t, c, Command{Argv: PctExec(testVMID, argv...)})
-	calls := n.host.callLog()
-	if got := calls[len(calls)-1]; !slices.Equal(got, argv) {
+	if got := n.Host.LastCall(t).Argv; !slices.Equal(got, argv) {
 		t.Errorf("the container received\n%q\nwant\n%q", got, argv)
 	}
 }
@@ -126,7 +126,7 @@ func TestRunRefusesBadArgv(t *testing.T) {
 			t.Errorf("Run(%q) succeeded", argv)
 		}
 	}
-	if got := n.listener.accepted(); got != 0 {
+	if got := n.Accepted(); got != 0 {
 		t.Errorf("bad argv still dialled the node %d times", got)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 func TestRunSeparatesStdoutStderrAndExitCode(t *testing.T) {
@@ -139,14 +141,14 @@ func TestRunAbortsWhenStdinFails(t *testing.T) {
 	producerErr := errors.New("tar writer failed")
 	go func() {
 		_, _ = pw.Write([]byte("partial input\n"))
-		<-n.host.blocked
+		<-n.Host.Blocked
 		pw.CloseWithError(producerErr)
 	}()
-	_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, argvBlock), Stdin: pr})
+	_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvBlock), Stdin: pr})
 	if !errors.Is(err, producerErr) || !strings.Contains(err.Error(), "stdin") {
 		t.Fatalf("Run = %v, want the stdin error", err)
 	}
-	waitFor(t, n.host.cancelled, "the command to be stopped")
+	_ = waitFor(t, n.Host.Cancelled, "the command to be stopped")
 }
 
 func TestRunLineCallbacks(t *testing.T) {
@@ -213,7 +215,7 @@ func TestRunContextTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	res, err := c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, argvBlock)})
+	res, err := c.Run(ctx, testNodeName, Command{Argv: PctExec(testVMID, sshnodetest.ArgvBlock)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run = %v, want context.DeadlineExceeded", err)
 	}
@@ -223,12 +225,12 @@ func TestRunContextTimeout(t *testing.T) {
 	if res == nil || res.ExitCode != -1 {
 		t.Errorf("Result %+v, want ExitCode -1", res)
 	}
-	waitFor(t, n.host.cancelled, "the command on the node to be cancelled")
+	_ = waitFor(t, n.Host.Cancelled, "the command on the node to be cancelled")
 	t.Logf("Run returned %v after the deadline", time.Since(start)-300*time.Millisecond)
 
 	// The connection survives a cancelled command.
 	mustRun(t, c, Command{Argv: PctExec(testVMID, "true")})
-	if got := n.listener.accepted(); got != 1 {
+	if got := n.Accepted(); got != 1 {
 		t.Errorf("%d connections, want 1 (cancellation must not drop the connection)", got)
 	}
 }
@@ -249,7 +251,7 @@ func TestRunAfterClose(t *testing.T) {
 // dialled by its name on the default port.
 func TestRunDialsTheNodeNameByDefault(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, n.config(func(cfg *Config) { cfg.Nodes, cfg.Port = nil, n.port }))
+	c := newClient(t, n.config(func(cfg *Config) { cfg.Nodes, cfg.Port = nil, n.Port }))
 	res, err := c.Run(t.Context(), "127.0.0.1", Command{Argv: PctExec(testVMID, "echo", "by-name")})
 	if err != nil || string(res.Stdout) != "by-name\n" {
 		t.Fatalf("Run = %v, %+v", err, res)
@@ -258,10 +260,10 @@ func TestRunDialsTheNodeNameByDefault(t *testing.T) {
 
 func TestRunUnreachableNode(t *testing.T) {
 	n := startNode(t)
-	n.stop()
+	n.Stop(t)
 	c := newClient(t, n.config())
 	_, err := c.Run(t.Context(), testNodeName, Command{Argv: PctExec(testVMID, "true")})
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`node "pve" at %s`, n.addr)) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`node "pve" at %s`, n.Addr)) {
 		t.Errorf("Run = %v, want a connect error naming node and address", err)
 	}
 }

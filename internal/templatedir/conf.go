@@ -41,9 +41,10 @@ var knownConfKeys = map[string]bool{
 	keyKeyctl: true, keyFuse: true, keyConfigPath: true,
 }
 
-// osTemplateRE accepts appliance names ("debian-12-standard") and volids
-// ("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"); anything with
-// blanks, quotes or a literal "$" cannot name an image.
+// osTemplateRE accepts appliance names ("debian-12-standard"), volids
+// ("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst") and plain image
+// URLs ("https://images.example/os/custom_1.0_amd64.tar.zst"); anything
+// with blanks, quotes or a literal "$" cannot name an image.
 var osTemplateRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/+-]*$`)
 
 // confReader turns the variables of one template.conf into spec fields.
@@ -193,7 +194,7 @@ func (r *confReader) tags() []string {
 func (r *confReader) osTemplate() string {
 	if v, ok := r.lookup(keyOSTemplate); ok && v.value != "" {
 		if !osTemplateRE.MatchString(v.value) {
-			r.probs.errorf(r.file, v.line, "%s: %s is neither an appliance name nor a volid", keyOSTemplate, excerpt(v.value))
+			r.probs.errorf(r.file, v.line, "%s: %s is neither an appliance name, a volid nor an https URL without a query string", keyOSTemplate, excerpt(v.value))
 		}
 		return v.value
 	}

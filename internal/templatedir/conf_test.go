@@ -217,6 +217,11 @@ func TestConfValues(t *testing.T) {
 			want: func(s *Spec) { s.OSTemplate = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst" },
 		},
 		{
+			name: "OSTEMPLATE may be the URL of an image",
+			conf: "TEMPLATE_OSTEMPLATE=https://images.example/os/custom_1.0_amd64.tar.zst\n",
+			want: func(s *Spec) { s.OSTemplate = "https://images.example/os/custom_1.0_amd64.tar.zst" },
+		},
+		{
 			name: "an OS template that cannot name an image is an error",
 			conf: "TEMPLATE_OSTEMPLATE=\"my image\"\n",
 			want: func(s *Spec) { s.OSTemplate = "my image" },

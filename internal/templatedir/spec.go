@@ -20,8 +20,9 @@ type Spec struct {
 	Description string `json:"description"`
 	// Tags are normalised the way PVE stores them: lower-case, unique, sorted.
 	Tags []string `json:"tags"`
-	// OSTemplate is an appliance name ("debian-12-standard") or a volid
-	// ("local:vztmpl/…"); pve_lxc_template resolves it on a node.
+	// OSTemplate is an appliance name ("debian-12-standard"), a volid
+	// ("local:vztmpl/…") or an http(s) URL of a template archive;
+	// pve_lxc_template resolves it on a node.
 	OSTemplate string `json:"os_template"`
 	// ConfigPath is TEMPLATE_CONFIG_PATH, kept for information only: files
 	// are always read relative to the template directory.

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    pve = {
+      source = "lxctm/pve"
+    }
+  }
+}
+
 # Every template directory under ./templates (each holds a template.conf).
 data "pve_template_discovery" "all" {
   path = "${path.module}/templates"

@@ -1,3 +1,18 @@
+terraform {
+  required_providers {
+    pve = {
+      source = "lxctm/pve"
+    }
+  }
+}
+
+# The finalised template the first container is built from (see the
+# pve_lxc_template example); ./templates/web is a template directory.
+resource "pve_lxc_template" "web" {
+  node       = "pve"
+  source_dir = "${path.module}/templates/web"
+}
+
 # A container built from a finalised template: it takes the template's
 # defaults (cores, memory, disk, features, OS image) unless it sets them.
 resource "pve_lxc_container" "web" {
@@ -18,7 +33,7 @@ resource "pve_lxc_container" "web" {
     mp0 = { storage = "local-lvm", size = 16, path = "/srv/data", backup = true }
   }
 
-  ssh_public_keys = file("~/.ssh/id_ed25519.pub")
+  ssh_public_keys = var.ssh_public_keys
 
   timeouts {
     create = "20m"
@@ -35,4 +50,9 @@ resource "pve_lxc_container" "plain" {
   features    = { nesting = true }
   onboot      = true
   startup     = { order = 10, up = 30 }
+}
+
+variable "ssh_public_keys" {
+  description = "Public keys for root in the container, one per line (authorized_keys form)."
+  type        = string
 }

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    pve = {
+      source = "lxctm/pve"
+    }
+  }
+}
+
 # Packages from a file (one spec per line, the extension gives the manager)
 # plus inline rows; duplicates are merged, conflicting pins are an error.
 resource "pve_package_bucket" "web" {

@@ -2,6 +2,7 @@ package pvesimtest
 
 import (
 	"context"
+	"crypto/x509"
 	"io"
 	"sync/atomic"
 	"testing"
@@ -91,6 +92,13 @@ func WithoutSSH() Option { return func(c *pvesim.Config) { c.DisableSSH = true }
 // WithAuthorizedKeys lets these keys log in to the nodes as root.
 func WithAuthorizedKeys(keys ...ssh.PublicKey) Option {
 	return func(c *pvesim.Config) { c.SSHAuthorizedKeys = append(c.SSHAuthorizedKeys, keys...) }
+}
+
+// WithDownloadRootCAs makes the nodes trust these authorities when they
+// fetch a URL (download-url, query-url-metadata), e.g. an httptest TLS
+// server's certificate.
+func WithDownloadRootCAs(pool *x509.CertPool) Option {
+	return func(c *pvesim.Config) { c.DownloadRootCAs = pool }
 }
 
 // WithRequestLog copies the request log, as JSON lines, to w.

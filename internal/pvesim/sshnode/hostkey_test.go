@@ -1,4 +1,4 @@
-package sshnode
+package sshnode_test
 
 import (
 	"bytes"
@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode"
 )
 
 func TestLoadOrCreateHostKeyIsStable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nodes", "pve", "ssh_host_ed25519_key")
 
-	first, err := LoadOrCreateHostKey(path)
+	first, err := sshnode.LoadOrCreateHostKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestLoadOrCreateHostKeyIsStable(t *testing.T) {
 		t.Errorf("key type = %s, want ed25519", got)
 	}
 
-	second, err := LoadOrCreateHostKey(path)
+	second, err := sshnode.LoadOrCreateHostKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestLoadOrCreateHostKeyConcurrentCreatorsAgree(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Go(func() {
-			s, err := LoadOrCreateHostKey(path)
+			s, err := sshnode.LoadOrCreateHostKey(path)
 			errs[i] = err
 			if err == nil {
 				keys[i] = s.PublicKey().Marshal()
@@ -76,11 +78,11 @@ func TestLoadOrCreateHostKeyConcurrentCreatorsAgree(t *testing.T) {
 }
 
 func TestLoadOrCreateHostKeyInMemory(t *testing.T) {
-	a, err := LoadOrCreateHostKey("")
+	a, err := sshnode.LoadOrCreateHostKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadOrCreateHostKey("")
+	b, err := sshnode.LoadOrCreateHostKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +96,7 @@ func TestLoadOrCreateHostKeyRejectsCorruptFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("not a key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadOrCreateHostKey(path)
+	_, err := sshnode.LoadOrCreateHostKey(path)
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("error = %v, want one naming %s", err, path)
 	}
@@ -104,11 +106,11 @@ func TestLoadOrCreateHostKeyRejectsCorruptFile(t *testing.T) {
 }
 
 func TestAuthorizedKey(t *testing.T) {
-	signer, err := LoadOrCreateHostKey("")
+	signer, err := sshnode.LoadOrCreateHostKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := AuthorizedKey(signer.PublicKey())
+	line := sshnode.AuthorizedKey(signer.PublicKey())
 	if !strings.HasPrefix(line, "ssh-ed25519 AAAA") || strings.ContainsAny(line, "\r\n") {
 		t.Fatalf("AuthorizedKey = %q", line)
 	}

@@ -1,21 +1,23 @@
-package sshnode
+package sshnode_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/lxctm/terraform-provider-pve/internal/pvesim/backend"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
-var stopped102 = Container{VMID: 102, Status: "stopped", Name: "db"}
+var stopped102 = sshnode.Container{VMID: 102, Status: "stopped", Name: "db"}
 
 func TestPctCommandResults(t *testing.T) {
-	n := startNode(t, newFakeHost(
+	n := sshnodetest.Start(t, sshnodetest.NewHost(
 		running101,
 		stopped102,
-		Container{VMID: 1000, Status: "running", Lock: "backup", Name: "a-container-with-a-long-name"},
+		sshnode.Container{VMID: 1000, Status: "running", Lock: "backup", Name: "a-container-with-a-long-name"},
 	))
-	c := n.client(t)
+	c := n.Client(t)
 	tests := []struct {
 		name string
 		line string
@@ -69,8 +71,8 @@ func TestPctCommandResults(t *testing.T) {
 }
 
 func TestPctSubcommandErrors(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	tests := []struct {
 		line     string
 		contains []string
@@ -98,11 +100,11 @@ func TestPctSubcommandErrors(t *testing.T) {
 // leaves "lock: create"), prints nothing, and dies like pct for a container
 // without a lock or without a config on this node.
 func TestPctUnlock(t *testing.T) {
-	n := startNode(t, newFakeHost(
-		Container{VMID: 100, Status: "stopped", Lock: "create", Name: "CT100"},
+	n := sshnodetest.Start(t, sshnodetest.NewHost(
+		sshnode.Container{VMID: 100, Status: "stopped", Lock: "create", Name: "CT100"},
 		stopped102,
 	))
-	c := n.client(t)
+	c := n.Client(t)
 	tests := []struct {
 		line string
 		want result
@@ -123,7 +125,7 @@ func TestPctUnlock(t *testing.T) {
 			t.Errorf("%s\n got %+v\nwant %+v", tt.line, got, tt.want)
 		}
 	}
-	if ct, _ := n.host.Container(100); ct.Lock != "" {
+	if ct, _ := n.Host.Container(100); ct.Lock != "" {
 		t.Errorf("container 100 still locked: %+v", ct)
 	}
 	if r := run(t, c, "pct status 100 --verbose", ""); strings.Contains(r.stdout, "lock:") {
@@ -132,15 +134,15 @@ func TestPctUnlock(t *testing.T) {
 }
 
 func TestPctListWithoutContainersPrintsNothing(t *testing.T) {
-	n := startNode(t, newFakeHost())
-	if r := run(t, n.client(t), "pct list", ""); r != (result{}) {
+	n := sshnodetest.Start(t, sshnodetest.NewHost())
+	if r := run(t, n.Client(t), "pct list", ""); r != (result{}) {
 		t.Fatalf("got %+v, want no output and exit 0", r)
 	}
 }
 
 func TestUnsupportedShellSyntaxIsNotRun(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	for _, line := range []string{
 		"pct exec 101 -- true | cat",
 		"pct exec 101 -- true; pct list",
@@ -155,7 +157,7 @@ func TestUnsupportedShellSyntaxIsNotRun(t *testing.T) {
 			t.Errorf("%s: got %+v", line, r)
 		}
 	}
-	if calls := n.host.callCount(); calls != 0 {
+	if calls := len(n.Host.Calls()); calls != 0 {
 		t.Errorf("Host.Exec called %d times for refused command lines", calls)
 	}
 	r := run(t, c, "pct exec 101 -- echo 'unterminated", "")
@@ -165,10 +167,10 @@ func TestUnsupportedShellSyntaxIsNotRun(t *testing.T) {
 }
 
 func TestExecUnavailable(t *testing.T) {
-	host := newFakeHost(running101)
-	host.unavailable = true
-	n := startNode(t, host)
-	c := n.client(t)
+	host := sshnodetest.NewHost(running101)
+	host.SetExecUnavailable()
+	n := sshnodetest.Start(t, host)
+	c := n.Client(t)
 	writeNodeFile(t, n, "etc/hostname", "pve\n")
 	want := result{code: 255, stderr: backend.ErrExecUnavailable.Error() + "\n"}
 	for _, line := range []string{

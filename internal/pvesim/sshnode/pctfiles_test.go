@@ -1,4 +1,4 @@
-package sshnode
+package sshnode_test
 
 import (
 	"bytes"
@@ -6,15 +6,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
 )
 
 // writeNodeFile creates a file on the simulated node (rel is relative to
 // the node's root directory).
-func writeNodeFile(t *testing.T, n *testNode, rel, content string) {
+func writeNodeFile(t *testing.T, n *sshnodetest.Node, rel, content string) {
 	t.Helper()
-	p := filepath.Join(n.nodeDir, rel)
+	p := filepath.Join(n.NodeDir, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -23,9 +24,9 @@ func writeNodeFile(t *testing.T, n *testNode, rel, content string) {
 	}
 }
 
-func mkdirNode(t *testing.T, n *testNode, rel string) {
+func mkdirNode(t *testing.T, n *sshnodetest.Node, rel string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Join(n.nodeDir, rel), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(n.NodeDir, rel), 0o755); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,11 +56,11 @@ func owner(t *testing.T, path string) (uid, gid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, ok := info.Sys().(*syscall.Stat_t)
+	uid, gid, ok := fileOwner(info)
 	if !ok {
 		t.Fatalf("no owner information for %s", path)
 	}
-	return int(st.Uid), int(st.Gid)
+	return uid, gid
 }
 
 // binaryPayload has every byte value and is larger than any pipe buffer.
@@ -72,8 +73,8 @@ func binaryPayload() []byte {
 }
 
 func TestPushPullRoundTrip(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	ct := t.TempDir() // the fake container sees the test machine's files
 	payload := binaryPayload()
 	writeNodeFile(t, n, "root/payload.bin", string(payload))
@@ -106,16 +107,16 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if r := run(t, c, "pct pull 101 "+ct+"/payload.bin /srv/copy.bin --perms 600", ""); r != (result{}) {
 		t.Fatalf("pull: %+v", r)
 	}
-	checkFile(t, filepath.Join(n.nodeDir, "srv/copy.bin"), payload, 0o600)
+	checkFile(t, filepath.Join(n.NodeDir, "srv/copy.bin"), payload, 0o600)
 	if r := run(t, c, "pct pull 101 "+ct+"/payload.bin copy.bin --perms 0x1ed", ""); r != (result{}) {
 		t.Fatalf("pull: %+v", r)
 	}
-	checkFile(t, filepath.Join(n.nodeDir, "root/copy.bin"), payload, 0o755)
+	checkFile(t, filepath.Join(n.NodeDir, "root/copy.bin"), payload, 0o755)
 }
 
 func TestPushSetsOwner(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	ct := t.TempDir()
 	writeNodeFile(t, n, "root/f", "x")
 	uid, gid := os.Getuid(), os.Getgid()
@@ -135,8 +136,8 @@ func TestPushSetsOwner(t *testing.T) {
 // TestFileCopyErrorsExitZero checks pct's caveat: errors inside the
 // push/pull worker are printed but the exit status is 0.
 func TestFileCopyErrorsExitZero(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	ct := t.TempDir()
 	writeNodeFile(t, n, "root/f", "x")
 	if err := os.WriteFile(ct+"/exists", []byte("ct file"), 0o644); err != nil {
@@ -165,18 +166,18 @@ func TestFileCopyErrorsExitZero(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range []string{ct + "/no", ct + "/m", ct + "/u", ct + "/g", filepath.Join(n.nodeDir, "root/out2"), filepath.Join(n.nodeDir, "root/out3")} {
+	for _, p := range []string{ct + "/no", ct + "/m", ct + "/u", ct + "/g", filepath.Join(n.NodeDir, "root/out2"), filepath.Join(n.NodeDir, "root/out3")} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("%s was created by a failed copy", p)
 		}
 	}
 	// pct creates the pull target before it opens the container file.
-	checkFile(t, filepath.Join(n.nodeDir, "root/out"), nil, 0o644)
+	checkFile(t, filepath.Join(n.NodeDir, "root/out"), nil, 0o644)
 }
 
 func TestNodePathsStayInsideNodeDir(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	ct := t.TempDir()
 	if err := os.WriteFile(ct+"/f", []byte("data"), 0o644); err != nil {
 		t.Fatal(err)
@@ -185,11 +186,11 @@ func TestNodePathsStayInsideNodeDir(t *testing.T) {
 	if r := run(t, c, "pct pull 101 "+ct+"/f /../../../escape.txt", ""); r != (result{}) {
 		t.Fatalf("pull: %+v", r)
 	}
-	checkFile(t, filepath.Join(n.nodeDir, "escape.txt"), []byte("data"), 0o644)
+	checkFile(t, filepath.Join(n.NodeDir, "escape.txt"), []byte("data"), 0o644)
 
 	outside := t.TempDir()
 	mkdirNode(t, n, "srv")
-	if err := os.Symlink(outside, filepath.Join(n.nodeDir, "srv/link")); err != nil {
+	if err := os.Symlink(outside, filepath.Join(n.NodeDir, "srv/link")); err != nil {
 		t.Fatal(err)
 	}
 	r := run(t, c, "pct pull 101 "+ct+"/f /srv/link/x", "")

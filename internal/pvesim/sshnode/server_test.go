@@ -1,4 +1,4 @@
-package sshnode
+package sshnode_test
 
 import (
 	"bytes"
@@ -14,31 +14,35 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode"
+	"github.com/lxctm/terraform-provider-pve/internal/pvesim/sshnode/sshnodetest"
+	"github.com/lxctm/terraform-provider-pve/internal/sshexec"
 )
 
-var running101 = Container{VMID: 101, Status: "running", Name: "web"}
+var running101 = sshnode.Container{VMID: 101, Status: "running", Name: "web"}
 
 func TestAuthentication(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	strangerKey := newClientKey(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	strangerKey, _ := sshnodetest.NewKey(t)
 	tests := []struct {
 		name string
 		user string
 		auth ssh.AuthMethod
 		ok   bool
 	}{
-		{"root password", "root", ssh.Password(testPassword), true},
+		{"root password", "root", ssh.Password(sshnodetest.RootPassword), true},
 		{"wrong password", "root", ssh.Password("wrong"), false},
-		{"password prefix", "root", ssh.Password(testPassword[:4]), false},
+		{"password prefix", "root", ssh.Password(sshnodetest.RootPassword[:4]), false},
 		{"empty password", "root", ssh.Password(""), false},
-		{"root password for another user", "admin", ssh.Password(testPassword), false},
-		{"authorized key", "root", ssh.PublicKeys(n.clientKey), true},
+		{"root password for another user", "admin", ssh.Password(sshnodetest.RootPassword), false},
+		{"authorized key", "root", ssh.PublicKeys(n.ClientKey), true},
 		{"unknown key", "root", ssh.PublicKeys(strangerKey), false},
-		{"authorized key for another user", "admin", ssh.PublicKeys(n.clientKey), false},
+		{"authorized key for another user", "admin", ssh.PublicKeys(n.ClientKey), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := n.dial(tt.user, tt.auth)
+			c, err := n.Dial(tt.user, tt.auth)
 			if c != nil {
 				defer func() { _ = c.Close() }()
 			}
@@ -49,7 +53,7 @@ func TestAuthentication(t *testing.T) {
 				if err == nil {
 					t.Fatal("login accepted")
 				}
-				if strings.Contains(err.Error(), testPassword) {
+				if strings.Contains(err.Error(), sshnodetest.RootPassword) {
 					t.Fatalf("error reveals the password: %v", err)
 				}
 				return
@@ -62,12 +66,12 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestPasswordLoginDisabledWithoutRootPassword(t *testing.T) {
-	n := startNode(t, newFakeHost(), func(c *Config) { c.RootPassword = "" })
-	if c, err := n.dial("root", ssh.Password("")); err == nil {
+	n := sshnodetest.Start(t, sshnodetest.NewHost(), func(c *sshnode.Config) { c.RootPassword = "" })
+	if c, err := n.Dial("root", ssh.Password("")); err == nil {
 		_ = c.Close()
 		t.Fatal("empty password accepted when password login is off")
 	}
-	c, err := n.dial("root", ssh.PublicKeys(n.clientKey))
+	c, err := n.Dial("root", ssh.PublicKeys(n.ClientKey))
 	if err != nil {
 		t.Fatalf("key login: %v", err)
 	}
@@ -78,14 +82,14 @@ func TestHostKeyStableAcrossServers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pve", "ssh_host_ed25519_key")
 	seen := make([]ssh.PublicKey, 2)
 	for i := range seen {
-		key, err := LoadOrCreateHostKey(path)
+		key, err := sshnode.LoadOrCreateHostKey(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := startNode(t, newFakeHost(), func(c *Config) { c.HostKey = key })
-		c, err := ssh.Dial("tcp", n.addr, &ssh.ClientConfig{
+		n := sshnodetest.Start(t, sshnodetest.NewHost(), func(c *sshnode.Config) { c.HostKey = key })
+		c, err := ssh.Dial("tcp", n.Addr, &ssh.ClientConfig{
 			User: "root",
-			Auth: []ssh.AuthMethod{ssh.Password(testPassword)},
+			Auth: []ssh.AuthMethod{ssh.Password(sshnodetest.RootPassword)},
 			HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
 				seen[i] = key
 				return nil
@@ -97,34 +101,34 @@ func TestHostKeyStableAcrossServers(t *testing.T) {
 		_ = c.Close()
 	}
 	if !bytes.Equal(seen[0].Marshal(), seen[1].Marshal()) {
-		t.Fatalf("host key changed between servers: %s vs %s", AuthorizedKey(seen[0]), AuthorizedKey(seen[1]))
+		t.Fatalf("host key changed between servers: %s vs %s", sshnode.AuthorizedKey(seen[0]), sshnode.AuthorizedKey(seen[1]))
 	}
 }
 
 func TestNewRejectsIncompleteConfig(t *testing.T) {
-	key, err := LoadOrCreateHostKey("")
+	key, err := sshnode.LoadOrCreateHostKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := Config{Node: "pve", HostKey: key, Host: newFakeHost(), NodeDir: t.TempDir()}
+	full := sshnode.Config{Node: "pve", HostKey: key, Host: sshnodetest.NewHost(), NodeDir: t.TempDir()}
 	tests := []struct {
 		field  string
-		modify func(*Config)
+		modify func(*sshnode.Config)
 	}{
-		{"Node", func(c *Config) { c.Node = "" }},
-		{"HostKey", func(c *Config) { c.HostKey = nil }},
-		{"Host", func(c *Config) { c.Host = nil }},
-		{"NodeDir", func(c *Config) { c.NodeDir = "" }},
-		{"node directory", func(c *Config) { c.NodeDir = filepath.Join(c.NodeDir, "missing") }},
+		{"Node", func(c *sshnode.Config) { c.Node = "" }},
+		{"HostKey", func(c *sshnode.Config) { c.HostKey = nil }},
+		{"Host", func(c *sshnode.Config) { c.Host = nil }},
+		{"NodeDir", func(c *sshnode.Config) { c.NodeDir = "" }},
+		{"node directory", func(c *sshnode.Config) { c.NodeDir = filepath.Join(c.NodeDir, "missing") }},
 	}
 	for _, tt := range tests {
 		cfg := full
 		tt.modify(&cfg)
-		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), tt.field) {
+		if _, err := sshnode.New(cfg); err == nil || !strings.Contains(err.Error(), tt.field) {
 			t.Errorf("without %s: New error = %v", tt.field, err)
 		}
 	}
-	s, err := New(full)
+	s, err := sshnode.New(full)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,26 +138,26 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 }
 
 func TestExecStreamsAndExitStatus(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	r := run(t, c, `pct exec 101 -- sh -c 'cat; echo oops >&2; exit 9'`, "hello\nworld\n")
 	if r.code != 9 || r.stdout != "hello\nworld\n" || r.stderr != "oops\n" {
 		t.Fatalf("got %+v", r)
 	}
-	call := n.host.lastCall(t)
-	if call.vmid != 101 || strings.Join(call.argv, "|") != "sh|-c|cat; echo oops >&2; exit 9" {
-		t.Fatalf("Host.Exec got vmid %d argv %q", call.vmid, call.argv)
+	call := n.Host.LastCall(t)
+	if call.VMID != 101 || strings.Join(call.Argv, "|") != "sh|-c|cat; echo oops >&2; exit 9" {
+		t.Fatalf("Host.Exec got vmid %d argv %q", call.VMID, call.Argv)
 	}
 }
 
 func TestExecQuotedArgumentsArriveIntact(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	args := []string{"with space", "it's", `say "hi"`, `back\slash`, "tab\tnew\nline", "$HOME `id` *", "", "-n"}
 	line := "/usr/sbin/pct exec 101 --keep-env 0 -- printf '[%s]\\n'"
 	want := ""
 	for _, a := range args {
-		line += " " + shellQuote(a)
+		line += " " + sshexec.Quote(a)
 		want += "[" + a + "]\n"
 	}
 	// The double-quoted and backslash-escaped spellings of one argument.
@@ -164,15 +168,15 @@ func TestExecQuotedArgumentsArriveIntact(t *testing.T) {
 	if r.code != 0 || r.stdout != want {
 		t.Fatalf("got %+v\nwant stdout %q", r, want)
 	}
-	argv := n.host.lastCall(t).argv
+	argv := n.Host.LastCall(t).Argv
 	if len(argv) != 2+len(args)+2 {
 		t.Fatalf("argv has %d elements: %q", len(argv), argv)
 	}
 }
 
 func TestExecCompletesWhileClientKeepsStdinOpen(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -194,8 +198,8 @@ func TestExecCompletesWhileClientKeepsStdinOpen(t *testing.T) {
 }
 
 func TestShellAndTerminalAreRefused(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 
 	sess, err := c.NewSession()
 	if err != nil {
@@ -221,8 +225,8 @@ func TestShellAndTerminalAreRefused(t *testing.T) {
 }
 
 func TestEnvRequestsAreAccepted(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -238,8 +242,8 @@ func TestEnvRequestsAreAccepted(t *testing.T) {
 }
 
 func TestKeepaliveIsAnswered(t *testing.T) {
-	n := startNode(t, newFakeHost())
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost())
+	c := n.Client(t)
 	ok, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
 	if err != nil || !ok {
 		t.Fatalf("keepalive: ok=%v err=%v", ok, err)
@@ -254,8 +258,8 @@ func TestKeepaliveIsAnswered(t *testing.T) {
 }
 
 func TestConcurrentSessionsOnOneConnection(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
-	c := n.client(t)
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
+	c := n.Client(t)
 	const sessions = 20
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)
@@ -279,13 +283,13 @@ func TestConcurrentSessionsOnOneConnection(t *testing.T) {
 }
 
 func TestManyConnections(t *testing.T) {
-	n := startNode(t, newFakeHost(running101))
+	n := sshnodetest.Start(t, sshnodetest.NewHost(running101))
 	const clients = 10
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
 		wg.Go(func() {
-			c, err := n.dial("root", ssh.Password(testPassword))
+			c, err := n.Dial("root", ssh.Password(sshnodetest.RootPassword))
 			if err != nil {
 				errs <- err
 				return
@@ -308,25 +312,25 @@ func TestManyConnections(t *testing.T) {
 }
 
 func TestCloseEndsLiveSessions(t *testing.T) {
-	host := newFakeHost(running101)
-	n := startNode(t, host)
-	c := n.client(t)
+	host := sshnodetest.NewHost(running101)
+	n := sshnodetest.Start(t, host)
+	c := n.Client(t)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.Start("pct exec 101 -- " + blockArgv); err != nil {
+	if err := sess.Start("pct exec 101 -- " + sshnodetest.ArgvBlock); err != nil {
 		t.Fatal(err)
 	}
-	<-host.blocked
+	<-host.Blocked
 
-	if err := n.srv.Close(); err != nil {
+	if err := n.Server.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	// Close has waited for every handler, so the command has seen its
 	// context cancelled already.
 	select {
-	case err := <-host.cancelled:
+	case err := <-host.Cancelled:
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("command ended with %v", err)
 		}
@@ -336,10 +340,10 @@ func TestCloseEndsLiveSessions(t *testing.T) {
 	if err := sess.Wait(); err == nil {
 		t.Error("session ended cleanly although the server went away")
 	}
-	if _, err := n.dial("root", ssh.Password(testPassword)); err == nil {
+	if _, err := n.Dial("root", ssh.Password(sshnodetest.RootPassword)); err == nil {
 		t.Error("new connection accepted after Close")
 	}
-	if err := n.srv.Close(); err != nil {
+	if err := n.Server.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
 }
@@ -347,9 +351,9 @@ func TestCloseEndsLiveSessions(t *testing.T) {
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
-		host := newFakeHost(running101)
-		n := startNodeWithoutCleanup(t, host)
-		c, err := n.dial("root", ssh.PublicKeys(n.clientKey))
+		host := sshnodetest.NewHost(running101)
+		n := sshnodetest.Start(t, host)
+		c, err := n.Dial("root", ssh.PublicKeys(n.ClientKey))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,16 +369,16 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sess.Start("pct exec 101 -- " + blockArgv); err != nil {
+		if err := sess.Start("pct exec 101 -- " + sshnodetest.ArgvBlock); err != nil {
 			t.Fatal(err)
 		}
-		<-host.blocked
-		if err := n.srv.Close(); err != nil {
+		<-host.Blocked
+		if err := n.Server.Close(); err != nil {
 			t.Fatal(err)
 		}
 		_ = sess.Wait()
 		_ = c.Close()
-		if err := <-n.served; !errors.Is(err, ErrServerClosed) {
+		if err := n.Wait(); !errors.Is(err, sshnode.ErrServerClosed) {
 			t.Errorf("Serve returned %v", err)
 		}
 	}()

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lxctm/terraform-provider-pve/internal/sshexec"
 )
 
 func TestSplitCommandLineWords(t *testing.T) {
@@ -101,7 +103,7 @@ func TestSplitCommandLineUndoesShellQuote(t *testing.T) {
 	}
 	line := "pct exec 101 --"
 	for _, a := range args {
-		line += " " + shellQuote(a)
+		line += " " + sshexec.Quote(a)
 	}
 	got, err := splitCommandLine(line)
 	if err != nil {
@@ -118,7 +120,7 @@ func FuzzSplitCommandLineQuotedRoundTrip(f *testing.F) {
 		f.Add(s, "second")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		got, err := splitCommandLine("cmd " + shellQuote(a) + " " + shellQuote(b))
+		got, err := splitCommandLine("cmd " + sshexec.Quote(a) + " " + sshexec.Quote(b))
 		if err != nil {
 			t.Fatalf("quoted words refused: %s", err.message)
 		}
