@@ -179,15 +179,7 @@ func imageHostname(name string) string {
 // the caller keeps track of it.
 func (r *lxcTemplateResource) createImageContainer(ctx context.Context, b imageBuild, params *pveapi.Params, diags *diag.Diagnostics) (containerRef, bool) {
 	api := r.data.API
-	ref := containerRef{node: b.node}
-	var upid string
-	var err error
-	if known(b.block.VMID) {
-		ref.vmid = int(b.block.VMID.ValueInt64())
-		upid, err = api.CreateContainerAsync(ctx, ref.node, ref.vmid, params)
-	} else {
-		ref.vmid, upid, err = api.CreateContainerAutoAsync(ctx, ref.node, params)
-	}
+	ref, upid, err := requestCreate(ctx, api, b.node, b.block.VMID, params)
 	var ambiguous *pveapi.AmbiguousCreateError
 	switch {
 	case errors.As(err, &ambiguous):

@@ -183,15 +183,7 @@ func (c *creation) provisionClone(ctx context.Context, ref containerRef, img *te
 	} else {
 		c.plan.clearOutcome()
 	}
-	if c.plan.Started.ValueBool() {
-		return true
-	}
-	if err := c.r.shutdown(ctx, ref, c.diags); err != nil {
-		c.diags.AddError("Unable to Stop Container", fmt.Sprintf(
-			"Container %d on node %s was cloned but did not stop again (started = false): %v", ref.vmid, ref.node, err))
-		return false
-	}
-	return true
+	return c.stopUnlessStarted(ctx, ref, "cloned")
 }
 
 // planClone refuses, before anything is created, what a clone of the

@@ -81,15 +81,7 @@ func (c *creation) resolveImage(ctx context.Context, password string) *pveapi.Pa
 // create whose outcome is unknown is tracked (tainted), never orphaned.
 func (c *creation) create(ctx context.Context, params *pveapi.Params) (containerRef, bool) {
 	api := c.r.data.API
-	ref := containerRef{node: c.plan.Node.ValueString()}
-	var upid string
-	var err error
-	if known(c.plan.VMID) {
-		ref.vmid = int(c.plan.VMID.ValueInt64())
-		upid, err = api.CreateContainerAsync(ctx, ref.node, ref.vmid, params)
-	} else {
-		ref.vmid, upid, err = api.CreateContainerAutoAsync(ctx, ref.node, params)
-	}
+	ref, upid, err := requestCreate(ctx, api, c.plan.Node.ValueString(), c.plan.VMID, params)
 	var ambiguous *pveapi.AmbiguousCreateError
 	switch {
 	case errors.As(err, &ambiguous):
@@ -221,12 +213,18 @@ func (c *creation) provision(ctx context.Context, ref containerRef) bool {
 		provisioningError(c.diags, ref, err, afterFailedCreate)
 		return false
 	}
+	return c.stopUnlessStarted(ctx, ref, "provisioned")
+}
+
+// stopUnlessStarted stops the container again after it was made (done says
+// how: "provisioned", "cloned") when the plan wants it stopped.
+func (c *creation) stopUnlessStarted(ctx context.Context, ref containerRef, done string) bool {
 	if c.plan.Started.ValueBool() {
 		return true
 	}
 	if err := c.r.shutdown(ctx, ref, c.diags); err != nil {
 		c.diags.AddError("Unable to Stop Container", fmt.Sprintf(
-			"Container %d on node %s was provisioned but did not stop again (started = false): %v", ref.vmid, ref.node, err))
+			"Container %d on node %s was %s but did not stop again (started = false): %v", ref.vmid, ref.node, done, err))
 		return false
 	}
 	return true
@@ -246,4 +244,21 @@ func (c *creation) converge(ctx context.Context, ref containerRef) {
 		c.plan.Started = planned
 	}
 	c.diags.Append(c.state.Set(ctx, c.plan)...)
+}
+
+// requestCreate sends the create of a container on node: with vmid when it
+// is set, else with the next free VMID. It returns the container and its
+// task; on an *pveapi.AmbiguousCreateError the reference names the VMID the
+// container may exist under.
+func requestCreate(ctx context.Context, api *pveapi.Client, node string, vmid types.Int64, params *pveapi.Params) (containerRef, string, error) {
+	ref := containerRef{node: node}
+	if known(vmid) {
+		ref.vmid = int(vmid.ValueInt64())
+		upid, err := api.CreateContainerAsync(ctx, node, ref.vmid, params)
+		return ref, upid, err
+	}
+	var upid string
+	var err error
+	ref.vmid, upid, err = api.CreateContainerAutoAsync(ctx, node, params)
+	return ref, upid, err
 }
