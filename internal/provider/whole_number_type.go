@@ -95,5 +95,5 @@ func (v notWholeNumber) ValidateAttribute(_ context.Context, req xattr.ValidateA
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Number Out of Range", fmt.Sprintf(
 		"%s = %s does not fit a 64-bit integer (%d to %d), and the attribute's own limits are narrower still.",
-		req.Path, v.number.Text('f', 0), math.MinInt64, math.MaxInt64))
+		req.Path, v.number.Text('f', 0), int64(math.MinInt64), int64(math.MaxInt64)))
 }
