@@ -91,7 +91,8 @@ var (
 // layoutOf returns the layout of struct type t, learning it on first use.
 func layoutOf(t reflect.Type) *modelLayout {
 	if l, ok := modelLayouts.Load(t); ok {
-		return l.(*modelLayout)
+		layout, _ := l.(*modelLayout) // only *modelLayout values are stored
+		return layout
 	}
 	l := learnLayout(t)
 	modelLayouts.Store(t, l)
