@@ -90,7 +90,7 @@ func (r *containerResource) Create(ctx context.Context, req resource.CreateReque
 
 func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state containerResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	// The identity comes from the prior state first: state written before
 	// identities existed (or by Terraform < 1.12) has none, and a container
 	// deleted outside Terraform still needs one as it drops out of state.
@@ -112,7 +112,7 @@ func (r *containerResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	ref, _ = refOf(state.ID, &resp.Diagnostics) // a container migrated outside Terraform has a new node
 	r.checkDrift(ctx, ref, &state, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &state)...)
 	recordIdentityOf(ctx, &resp.State, resp.Identity, &resp.Diagnostics)
 }
 

@@ -40,7 +40,7 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return // destroy
 	}
 	var plan containerResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
 	in := readPlanInputs(ctx, req, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -69,15 +69,15 @@ func (r *containerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, &plan)...)
 }
 
 func readPlanInputs(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) planInputs {
 	var in planInputs
-	diags.Append(req.Config.Get(ctx, &in.config)...)
+	diags.Append(getConfig(ctx, req.Config, &in.config)...)
 	if !req.State.Raw.IsNull() {
 		in.state = &containerResourceModel{}
-		diags.Append(req.State.Get(ctx, in.state)...)
+		diags.Append(getState(ctx, req.State, in.state)...)
 	}
 	switch {
 	case in.config.Template.IsNull():
