@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -172,16 +173,7 @@ func (r *lxcSnapshotResource) Create(ctx context.Context, req resource.CreateReq
 		return
 	}
 	plan.ID = types.StringValue(ref.String())
-	if gone := r.observe(ctx, ref, &plan, &resp.Diagnostics); gone {
-		resp.Diagnostics.AddError("Snapshot Disappeared", fmt.Sprintf(
-			"Snapshot %q of container %d on node %s was taken but is gone right after; it was probably deleted outside "+
-				"Terraform. The next plan takes it again.", ref.name, ref.vmid, ref.node))
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveObserved(ctx, ref, &plan, "was taken but is gone right after", &resp.State, &resp.Diagnostics)
 }
 
 func (r *lxcSnapshotResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -220,16 +212,23 @@ func (r *lxcSnapshotResource) Update(ctx context.Context, req resource.UpdateReq
 			"Changing the description of snapshot %q of container %d on node %s failed: %v", ref.name, ref.vmid, ref.node, err))
 		return
 	}
-	if gone := r.observe(ctx, ref, &plan, &resp.Diagnostics); gone {
-		resp.Diagnostics.AddError("Snapshot Disappeared", fmt.Sprintf(
-			"Snapshot %q of container %d on node %s is gone right after its description was changed; it was probably "+
-				"deleted outside Terraform. The next plan takes it again.", ref.name, ref.vmid, ref.node))
+	r.saveObserved(ctx, ref, &plan, "is gone right after its description was changed", &resp.State, &resp.Diagnostics)
+}
+
+// saveObserved reads the snapshot Create or Update has just written back
+// into plan and saves it. A snapshot gone by then (after says when) was
+// deleted outside Terraform: an error, and nothing is saved.
+func (r *lxcSnapshotResource) saveObserved(ctx context.Context, ref snapshotRef, plan *lxcSnapshotModel, after string, state *tfsdk.State, diags *diag.Diagnostics) {
+	if gone := r.observe(ctx, ref, plan, diags); gone {
+		diags.AddError("Snapshot Disappeared", fmt.Sprintf(
+			"Snapshot %q of container %d on node %s %s; it was probably deleted outside Terraform. The next plan "+
+				"takes it again.", ref.name, ref.vmid, ref.node, after))
 		return
 	}
-	if resp.Diagnostics.HasError() {
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(state.Set(ctx, plan)...)
 }
 
 func (r *lxcSnapshotResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
