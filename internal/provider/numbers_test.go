@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"math/big"
 	"regexp"
 	"testing"
@@ -75,24 +74,8 @@ func TestWholeNumberTypeValueFromTerraform(t *testing.T) {
 // attribute, at plan time, in both resources.
 func TestAccNumbers_validation(t *testing.T) {
 	sim := newSim(t)
-	container := func(body string) string {
-		return providerBlock(sim) + fmt.Sprintf(`
-resource "pve_lxc_container" "test" {
-  node        = "pve"
-  os_template = "debian-12-standard"
-  %s
-}
-`, body)
-	}
-	template := func(defaults string) string {
-		return providerBlock(sim) + fmt.Sprintf(`
-resource "pve_lxc_template" "web" {
-  node       = "pve"
-  source_dir = "%s/web"
-  defaults   = { %s }
-}
-`, quickstartTemplates, defaults)
-	}
+	container := func(body string) string { return plainContainerConfig(sim, body) }
+	template := func(defaults string) string { return webTemplateConfig(sim, "defaults = { "+defaults+" }") }
 	cases := []struct {
 		config string
 		want   string

@@ -14,24 +14,8 @@ import (
 // defaults of a spec written by hand. Nothing reaches the API.
 func TestAccPropertyStringValues_refusedAtPlan(t *testing.T) {
 	sim := newSim(t)
-	container := func(body string) string {
-		return providerBlock(sim) + fmt.Sprintf(`
-resource "pve_lxc_container" "test" {
-  node        = "pve"
-  os_template = "debian-12-standard"
-  %s
-}
-`, body)
-	}
-	template := func(body string) string {
-		return providerBlock(sim) + fmt.Sprintf(`
-resource "pve_lxc_template" "web" {
-  node       = "pve"
-  source_dir = "%s/web"
-  %s
-}
-`, quickstartTemplates, body)
-	}
+	container := func(body string) string { return plainContainerConfig(sim, body) }
+	template := func(body string) string { return webTemplateConfig(sim, body) }
 	handWritten := func(defaults string) string {
 		return container(fmt.Sprintf(`template = jsonencode({ name = "web", os_template = "debian-12-standard", defaults = { %s } })`, defaults))
 	}

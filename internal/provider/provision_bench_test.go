@@ -3,7 +3,6 @@ package provider
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,13 +112,7 @@ func writeSizedTemplate(tb testing.TB, dir string, n int) {
 		files[name+".path"] = "/etc/bench\n"
 		files[name+".policy"] = "replace\n"
 	}
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // a test template
-			tb.Fatal(err)
-		}
-		writeTemplateFile(tb, path, content)
-	}
+	writeTree(tb, dir, files)
 }
 
 // sizedCheck checks that the n scripts ran and the n files are there.

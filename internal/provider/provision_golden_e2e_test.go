@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -69,13 +68,7 @@ systemctl enable --now golden-web.service
 		"container-configs/files/app.conf.path":   "/etc/golden\n",
 		"container-configs/files/app.conf.policy": "replace\n",
 	}
-	for name, content := range files {
-		path := filepath.Join(tpl, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // a test template
-			t.Fatal(err)
-		}
-		writeTemplateFile(t, path, content)
-	}
+	writeTree(t, tpl, files)
 	return tpl
 }
 

@@ -38,13 +38,7 @@ func goldenTemplate(t *testing.T, dir, root string) string {
 		"container-configs/files/app.conf.path":   root + "/etc\n",
 		"container-configs/files/app.conf.policy": "replace\n",
 	}
-	for name, content := range files {
-		path := filepath.Join(tpl, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // a test template
-			t.Fatal(err)
-		}
-		writeTemplateFile(t, path, content)
-	}
+	writeTree(t, tpl, files)
 	return tpl
 }
 

@@ -37,3 +37,28 @@ provider "pve" {
 }
 `, sim.Endpoint(), sim.Username(), sim.Password(), string(sim.CACertPEM()))
 }
+
+// plainContainerConfig is a container "test" from the OS image alone, with
+// body's attributes added: the configuration the plan-time refusal tests
+// vary one attribute of.
+func plainContainerConfig(sim *pvesimtest.Sim, body string) string {
+	return providerBlock(sim) + fmt.Sprintf(`
+resource "pve_lxc_container" "test" {
+  node        = "pve"
+  os_template = "debian-12-standard"
+  %s
+}
+`, body)
+}
+
+// webTemplateConfig is pve_lxc_template "web" from the quickstart's web
+// template directory, with body's attributes added.
+func webTemplateConfig(sim *pvesimtest.Sim, body string) string {
+	return providerBlock(sim) + fmt.Sprintf(`
+resource "pve_lxc_template" "web" {
+  node       = "pve"
+  source_dir = "%s/web"
+  %s
+}
+`, quickstartTemplates, body)
+}
